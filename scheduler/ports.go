@@ -1,0 +1,69 @@
+package scheduler
+
+import (
+	"context"
+	"time"
+)
+
+// Scraper reads the whole work-order list of the portal. Scrape blocks until the list is read,
+// ctx is done or the scrape fails; it must leave no browser process behind on any path.
+// Errors should be *RunError (see Classify). It is called by one run at a time.
+type Scraper interface {
+	Scrape(ctx context.Context, req ScrapeRequest) (ScrapeResult, error)
+}
+
+// ScrapeRequest is what a run hands the scraper.
+type ScrapeRequest struct {
+	RunID uint64
+	// Known holds the active stored orders by portal id; the scraper visits the detail page
+	// only of orders that are new or whose ListHash differs, and copies Instructions otherwise.
+	Known map[string]Order
+	// Progress receives progress reports; it never blocks. May be nil.
+	Progress func(Progress)
+}
+
+// ScrapeResult is a complete read of the work-order list.
+type ScrapeResult struct {
+	Orders []Order
+	// EmptyState is true when the portal showed its explicit "no work orders" marker. A
+	// result with no orders and no marker is treated as a changed layout.
+	EmptyState   bool
+	Pages        int
+	DetailVisits int
+	Logins       int
+	Stages       []StageTiming
+}
+
+// Store is what the scheduler needs from the store. Its methods are safe for concurrent use and
+// each is one transaction.
+type Store interface {
+	Schedule() (Schedule, error)
+	SaveSchedule(Schedule) error
+	State() (State, error)
+	// UpdateState runs fn on the current state and saves the result in one transaction.
+	UpdateState(fn func(*State) error) (State, error)
+
+	// ClaimRun inserts run with a new id. When run.Slot is set it claims the slot in the same
+	// transaction and returns ErrSlotClaimed if the slot already has a run (retries of a slot,
+	// Attempt > 1, are inserted without a claim). For a missed record every one of
+	// run.MissedSlots is claimed.
+	ClaimRun(run Run) (Run, error)
+	// RunBySlot returns the run that claimed slot, or ErrNotFound.
+	RunBySlot(slot time.Time) (Run, error)
+	// UpdateRun rewrites a run record (progress, status).
+	UpdateRun(run Run) error
+	// FinishRun records the outcome in one transaction. A run with ID 0 is inserted first and
+	// its slots claimed as ClaimRun does (ErrSlotClaimed if taken), so a missed record and its
+	// alerts are written together. When orders is non-nil it applies them as
+	// a diff (new, changed, soft removal), then calls decide (may be nil) with the run, the diff
+	// and the state to update, and appends the alerts it returns to the outbox, then saves the
+	// run and the state. Nothing is written if decide or any step fails.
+	FinishRun(run Run, orders []Order, at time.Time, decide func(run *Run, diff Diff, st *State) []Alert) (Run, Diff, error)
+	// EnqueueAlerts appends alerts to the outbox in one transaction.
+	EnqueueAlerts(alerts []Alert) error
+	LatestRuns(n int) ([]Run, error)
+	// RunningRuns returns runs whose status is still "running".
+	RunningRuns() ([]Run, error)
+	// ActiveOrders returns stored orders that are not removed, by portal id.
+	ActiveOrders() (map[string]Order, error)
+}

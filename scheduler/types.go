@@ -1,0 +1,220 @@
+package scheduler
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// Trigger says what started a run.
+type Trigger string
+
+// The triggers of a run.
+const (
+	TriggerScheduled Trigger = "scheduled" // a slot at its time (or late within the grace period)
+	TriggerCatchUp   Trigger = "catch-up"  // one run after missed slots, or a slot started late within grace
+	TriggerRetry     Trigger = "retry"     // a later attempt at a failed slot
+	TriggerManual    Trigger = "manual"    // "Scrape now" from the tray, a window or the CLI
+)
+
+// RunStatus is the state of a run record.
+type RunStatus string
+
+// The statuses of a run record.
+const (
+	StatusRunning     RunStatus = "running"
+	StatusSucceeded   RunStatus = "succeeded"
+	StatusFailed      RunStatus = "failed"
+	StatusCanceled    RunStatus = "canceled"
+	StatusInterrupted RunStatus = "interrupted" // left "running" by a process that died
+	StatusMissed      RunStatus = "missed"      // one coalesced record for slots that passed the grace period with no run
+)
+
+// Finished reports whether the status is final.
+func (s RunStatus) Finished() bool { return s != StatusRunning && s != "" }
+
+// ErrorClass classifies why a run failed, so the UI and alerts can say what to do.
+type ErrorClass string
+
+// The error classes of a failed run.
+const (
+	ClassLoginFailed   ErrorClass = "login_failed"
+	ClassTimeout       ErrorClass = "timeout"
+	ClassPortalError   ErrorClass = "portal_error"
+	ClassLayoutChanged ErrorClass = "layout_changed"
+	ClassBrowserFailed ErrorClass = "browser_failed"
+	ClassCanceled      ErrorClass = "canceled"
+)
+
+// Stage names a step of a scrape, for progress and timings.
+type Stage string
+
+// The stages of a scrape.
+const (
+	StageStarting Stage = "starting"
+	StageBrowser  Stage = "browser"
+	StageLogin    Stage = "login"
+	StageList     Stage = "list"
+	StageDetails  Stage = "details"
+	StageSaving   Stage = "saving"
+)
+
+// StageTiming is how long one stage of a run took.
+type StageTiming struct {
+	Stage    Stage         `json:"stage"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Run is the record of one run (or of a coalesced set of missed slots). Every instant is UTC.
+type Run struct {
+	ID          uint64        `json:"id"`
+	Trigger     Trigger       `json:"trigger"`
+	Slot        time.Time     `json:"slot,omitzero"` // the slot this run is for; zero for manual runs
+	Attempt     int           `json:"attempt"`       // 1 for the first attempt at a slot
+	Started     time.Time     `json:"started,omitzero"`
+	Finished    time.Time     `json:"finished,omitzero"`
+	Status      RunStatus     `json:"status"`
+	ErrorClass  ErrorClass    `json:"error_class,omitempty"`
+	Message     string        `json:"message,omitempty"`
+	MissedSlots []time.Time   `json:"missed_slots,omitempty"` // for StatusMissed: every slot it stands for
+	Found       int           `json:"found"`
+	New         int           `json:"new"`
+	Changed     int           `json:"changed"`
+	Removed     int           `json:"removed"`
+	LargeDrop   bool          `json:"large_drop,omitempty"` // more than half of the stored orders disappeared
+	Duration    time.Duration `json:"duration_ns"`
+	Stages      []StageTiming `json:"stages,omitempty"`
+	PID         int           `json:"pid"`
+	Artifacts   []string      `json:"artifacts,omitempty"` // screenshot and HTML files kept for a failure
+}
+
+// Address is a work order's site address.
+type Address struct {
+	Street string `json:"street"`
+	City   string `json:"city"`
+	State  string `json:"state"`
+	Zip    string `json:"zip"`
+}
+
+// String formats the address on one line.
+func (a Address) String() string {
+	parts := []string{a.Street, a.City, strings.TrimSpace(a.State + " " + a.Zip)}
+	out := parts[:0]
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// Order is a work order as read from the portal and kept in the store.
+type Order struct {
+	PortalID     string   `json:"portal_id"`
+	Number       string   `json:"number"` // e.g. W-123456
+	Customer     string   `json:"customer"`
+	StoreNumber  string   `json:"store_number"`
+	SiteName     string   `json:"site_name"`
+	Address      Address  `json:"address"`
+	ServiceCode  string   `json:"service_code"`
+	ServiceName  string   `json:"service_name"`
+	Items        []string `json:"items,omitempty"`
+	VisitDate    string   `json:"visit_date"` // as the portal shows it, normalised to YYYY-MM-DD where it parses
+	VisitURL     string   `json:"visit_url"`
+	Instructions string   `json:"instructions,omitempty"` // from the order's detail page
+
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	RemovedAt time.Time `json:"removed_at,omitzero"` // soft removal: set when a scrape no longer lists it
+	ChangedAt time.Time `json:"changed_at,omitzero"` // when its content last changed
+	Hash      string    `json:"hash"`                // ContentHash at LastSeen
+}
+
+// ListHash hashes the fields the work-order list shows (everything but the detail page's
+// instructions). The scraper compares it with the stored order's to decide whether the detail
+// page must be visited again.
+func (o Order) ListHash() string {
+	h := sha256.New()
+	for _, f := range []string{o.PortalID, o.Number, o.Customer, o.StoreNumber, o.SiteName,
+		o.Address.Street, o.Address.City, o.Address.State, o.Address.Zip,
+		o.ServiceCode, o.ServiceName, strings.Join(o.Items, "\x1f"), o.VisitDate, o.VisitURL} {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// ContentHash hashes every content field, for change detection.
+func (o Order) ContentHash() string {
+	h := sha256.New()
+	h.Write([]byte(o.ListHash()))
+	h.Write([]byte{0})
+	h.Write([]byte(o.Instructions))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Diff is what applying a scrape changed in the store.
+type Diff struct {
+	Found    int      `json:"found"`
+	New      []string `json:"new,omitempty"`     // portal ids
+	Changed  []string `json:"changed,omitempty"` // portal ids
+	Removed  []string `json:"removed,omitempty"` // portal ids
+	Previous int      `json:"previous"`          // orders that were active before the scrape
+}
+
+// Progress is where a running scrape is.
+type Progress struct {
+	RunID   uint64 `json:"run_id"`
+	Stage   Stage  `json:"stage"`
+	Page    int    `json:"page,omitempty"`  // 1-based page of the list being read
+	Pages   int    `json:"pages,omitempty"` // total pages when known
+	Orders  int    `json:"orders"`          // orders read so far
+	Percent int    `json:"percent"`         // 0..100, an estimate
+	Message string `json:"message,omitempty"`
+}
+
+// State is the scheduler's persistent state beside the runs.
+type State struct {
+	Paused              bool       `json:"paused"`
+	ConsecutiveFailures int        `json:"consecutive_failures"`
+	FailingSince        time.Time  `json:"failing_since,omitzero"`
+	LastError           string     `json:"last_error,omitempty"`
+	LastErrorClass      ErrorClass `json:"last_error_class,omitempty"`
+	// Cursor is the latest slot instant the scheduler has dealt with (run, claimed or recorded
+	// as missed). Slots after it and not in the future are due.
+	Cursor time.Time `json:"cursor,omitzero"`
+	// FailureAlerted is set while a failure alert has been raised and no success followed.
+	FailureAlerted   bool      `json:"failure_alerted,omitempty"`
+	LastFailureAlert time.Time `json:"last_failure_alert,omitzero"`
+}
+
+// AlertKind names what an alert is about.
+type AlertKind string
+
+// The kinds of alert.
+const (
+	AlertMissed    AlertKind = "missed"
+	AlertFailing   AlertKind = "failing"
+	AlertRecovered AlertKind = "recovered"
+	AlertLargeDrop AlertKind = "large_drop"
+	AlertNewOrders AlertKind = "new_orders"
+	AlertTest      AlertKind = "test"
+)
+
+// Alert is a message for the user, kept in the store's outbox until it is delivered.
+type Alert struct {
+	ID       uint64    `json:"id"` // outbox sequence, set by the store
+	Kind     AlertKind `json:"kind"`
+	Title    string    `json:"title"`
+	Message  string    `json:"message"`
+	Priority int       `json:"priority"` // Pushover priority: 1 high, 0 normal, -1 low
+	Pushover bool      `json:"pushover"` // deliver to Pushover
+	Desktop  bool      `json:"desktop"`  // deliver as a desktop notification
+	Created  time.Time `json:"created"`
+	RunID    uint64    `json:"run_id,omitempty"`
+	// Delivery bookkeeping, owned by the notifier.
+	Attempts  int       `json:"attempts,omitempty"`
+	NextTry   time.Time `json:"next_try,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+}
