@@ -233,10 +233,10 @@ func (s *Service) Run(ctx context.Context) error {
 	gs.Start()
 	s.check(runCtx, "start")
 	s.mu.Lock()
-	next := s.sched.Next(s.now())
+	sched := s.sched
 	s.mu.Unlock()
-	s.log.Info("scheduler initialized", "next_run", next, "zone", s.sched.Zone,
-		"minute", s.sched.Minute, "every_hours", s.sched.EveryHours, "pid", s.cfg.PID)
+	s.log.Info("scheduler initialized", "next_run", sched.Next(s.now()), "zone", sched.Zone,
+		"minute", sched.Minute, "every_hours", sched.EveryHours, "pid", s.cfg.PID)
 
 	<-runCtx.Done()
 	s.mu.Lock()

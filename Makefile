@@ -1,0 +1,54 @@
+# worktray — build, run, test.
+GO        ?= go
+BIN       ?= worktray
+export LANG ?= en_US.UTF-8
+export DISABLE_ROD_FLAG = 1
+
+# Debian packages the tests and the desktop build need: Chromium for the scraper, Xvfb and a
+# session D-Bus for the tray and window tests, ImageMagick for screenshots, and Fyne's cgo headers.
+APT_PACKAGES = chromium xvfb xauth dbus dbus-x11 imagemagick gcc pkg-config \
+	xorg-dev libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+
+.PHONY: all build run test test-short bench lint deps package clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) .
+
+## run: start worktray on the bundled demo portal (its own data directory; a scrape runs at once).
+run: build
+	./$(BIN) run --demo
+
+## deps: install what the tests need when it is missing (Debian/Ubuntu; uses sudo when not root).
+deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v Xvfb >/dev/null 2>&1 || missing="$$missing xvfb xauth"; \
+	command -v dbus-daemon >/dev/null 2>&1 || missing="$$missing dbus dbus-x11"; \
+	command -v import >/dev/null 2>&1 || missing="$$missing imagemagick"; \
+	pkg-config --exists gl x11 xcursor xrandr xinerama xi xxf86vm 2>/dev/null || missing="$$missing $(APT_PACKAGES)"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## test: install what is missing, then run every test with the race detector.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+test-short:
+	$(GO) test -race -count=1 -short ./...
+
+## bench: the benchmarks named in the issues.
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN) dist
