@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"time"
 
 	"worktray/paths"
 	"worktray/scheduler"
+	"worktray/secret"
 	"worktray/store"
 )
 
@@ -55,6 +55,8 @@ type owner struct {
 	log   *slog.Logger
 	db    *store.DB
 	svc   *scheduler.Service
+
+	secrets *secret.Store
 }
 
 // runOwner runs the owner until ctx is done. Every long-lived part runs under one context; the
@@ -67,7 +69,12 @@ func runOwner(ctx context.Context, opts ownerOptions, stderr io.Writer) error {
 	if err := p.EnsureDirs(); err != nil {
 		return err
 	}
-	log, closeLog, err := newLogger(p, opts.logLevel, stderr)
+	// Secrets are opened first so the logger can scrub their values from every record.
+	secrets, err := secret.Open(p.ConfigDir, useKeyring(opts))
+	if err != nil {
+		return err
+	}
+	log, closeLog, err := newLogger(p, opts.logLevel, stderr, secrets.Redactor())
 	if err != nil {
 		return err
 	}
@@ -85,7 +92,7 @@ func runOwner(ctx context.Context, opts ownerOptions, stderr io.Writer) error {
 			log.Error("closing the store", "err", err)
 		}
 	}()
-	o := &owner{opts: opts, paths: p, log: log, db: db}
+	o := &owner{opts: opts, paths: p, log: log, db: db, secrets: secrets}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -152,5 +159,9 @@ func demoDataDir() string {
 	return base + "/worktray-demo"
 }
 
-// shutdownTimeout bounds how long the owner waits for its parts after a signal.
-const shutdownTimeout = 30 * time.Second
+// useKeyring says whether secrets go to the OS keyring: yes for a normal installation; no for a
+// data directory given on the command line (tests, portable use) or the demo, whose secrets
+// belong with their files.
+func useKeyring(opts ownerOptions) bool {
+	return opts.dataDir == "" && os.Getenv(paths.EnvHome) == "" && !opts.demo
+}

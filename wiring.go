@@ -2,29 +2,124 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
+	"worktray/logging"
 	"worktray/paths"
 	"worktray/scheduler"
+	"worktray/scraper"
 	"worktray/scraper/demoportal"
+	"worktray/secret"
+	"worktray/store"
 )
 
-// newLogger returns the owner's logger and a function that closes its files.
-func newLogger(p paths.Paths, level string, stderr io.Writer) (*slog.Logger, func(), error) {
+// newLogger returns the owner's logger (daily JSON files and stderr, secrets scrubbed) and a
+// function that closes its file.
+func newLogger(p paths.Paths, level string, stderr io.Writer, redactor logging.Redactor) (*slog.Logger, func(), error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, nil, fmt.Errorf("--log-level: %w", err)
 	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv})), func() {}, nil
+	log, closer, err := logging.New(logging.Options{Dir: p.LogDir, Level: lv, Stderr: stderr, Redactor: redactor})
+	if err != nil {
+		return nil, nil, err
+	}
+	return log, func() { _ = closer.Close() }, nil
 }
 
-// scraper returns the scraper the scheduler runs, and the parts it needs (the demo portal).
+// scraper returns the scraper the scheduler runs, and the parts it needs: with --demo, the
+// bundled demo portal in this process (loopback) and a first scrape at once.
 func (o *owner) scraper(ctx context.Context) (scheduler.Scraper, []part, error) {
-	return noPortal{}, nil, nil
+	scr := &portalScraper{db: o.db, secrets: o.secrets, artifacts: o.paths.ArtifactDir, log: o.log}
+	if !o.opts.demo {
+		return scr, nil, nil
+	}
+	portal := demoportal.New(demoportal.Options{Seed: 1, Count: 52})
+	base, stopPortal, err := portal.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	settings := scraper.Settings{URL: base, Profile: scraper.ProfileDemo, Username: demoportal.DefaultEmail}
+	if err := o.db.PutSetting(scraper.SettingsKey, settings); err != nil {
+		stopPortal()
+		return nil, nil, err
+	}
+	if err := o.secrets.Set(secret.PortalPassword, demoportal.DefaultPassword); err != nil {
+		stopPortal()
+		return nil, nil, err
+	}
+	o.log.Info("demo portal started", "url", base, "email", demoportal.DefaultEmail)
+	parts := []part{
+		{"demo portal", func(ctx context.Context) error {
+			<-ctx.Done()
+			stopPortal()
+			return nil
+		}},
+		{"demo first scrape", func(ctx context.Context) error {
+			// Show a scrape at once rather than at the next slot; the scheduler may not have
+			// started yet, so try until it answers.
+			for ctx.Err() == nil {
+				if _, err := o.svc.ScrapeNow(ctx); err == nil || errors.Is(err, scheduler.ErrAlreadyRunning) {
+					break
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+			<-ctx.Done()
+			return nil
+		}},
+	}
+	return scr, parts, nil
+}
+
+// portalScraper scrapes the portal of the stored settings. It builds the scraper anew for each
+// run, so a change of portal, profile, user or password applies at the next run, no restart.
+type portalScraper struct {
+	db        *store.DB
+	secrets   *secret.Store
+	artifacts string
+	log       *slog.Logger
+}
+
+// Scrape implements scheduler.Scraper.
+func (p *portalScraper) Scrape(ctx context.Context, req scheduler.ScrapeRequest) (scheduler.ScrapeResult, error) {
+	s, err := p.build()
+	if err != nil {
+		return scheduler.ScrapeResult{}, err
+	}
+	return s.Scrape(ctx, req)
+}
+
+// build returns a scraper for the stored settings, or a RunError saying what to configure.
+func (p *portalScraper) build() (*scraper.Scraper, error) {
+	var ps scraper.Settings
+	ok, err := p.db.Setting(scraper.SettingsKey, &ps)
+	if err != nil {
+		return nil, fmt.Errorf("reading the portal settings: %w", err)
+	}
+	if !ok || ps.URL == "" {
+		return nil, &scheduler.RunError{Class: scheduler.ClassPortalError,
+			Msg: "no portal is configured: set one in Settings or with `worktray portal set`"}
+	}
+	prof, err := ps.LoadProfile()
+	if err != nil {
+		return nil, &scheduler.RunError{Class: scheduler.ClassLayoutChanged,
+			Msg: "the portal profile cannot be used: " + err.Error()}
+	}
+	password, err := p.secrets.Get(secret.PortalPassword)
+	if err != nil && !errors.Is(err, secret.ErrNotFound) {
+		return nil, fmt.Errorf("reading the portal password: %w", err)
+	}
+	return scraper.New(scraper.Config{Profile: prof, BaseURL: ps.URL, Username: ps.Username, Password: password,
+		BrowserPath: ps.BrowserPath, ArtifactDir: p.artifacts, Cookies: p.db, Logger: p.log})
 }
 
 // parts returns the owner's other long-lived parts: the control socket and health endpoint,
@@ -39,14 +134,6 @@ func (o *owner) parts(ctx context.Context) ([]part, error) {
 		all = append(all, ps...)
 	}
 	return all, nil
-}
-
-// noPortal is the scraper while no portal is configured: every run fails saying what to do.
-type noPortal struct{}
-
-func (noPortal) Scrape(context.Context, scheduler.ScrapeRequest) (scheduler.ScrapeResult, error) {
-	return scheduler.ScrapeResult{}, &scheduler.RunError{Class: scheduler.ClassPortalError,
-		Msg: "no portal is configured: set one in Settings or with `worktray portal set`"}
 }
 
 // runDemoPortal serves the demo portal until interrupted.

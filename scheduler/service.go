@@ -275,7 +275,7 @@ func (s *Service) recoverInterrupted() error {
 		if err := s.cfg.Store.UpdateRun(r); err != nil {
 			return fmt.Errorf("marking run %d interrupted: %w", r.ID, err)
 		}
-		s.log.Warn("job event", "event", "interrupted", "run_id", r.ID, "slot", r.Slot, "pid", r.PID)
+		s.log.Warn("job event", "event", "interrupted", "run_id", r.ID, slotAttr(r.Slot), "pid", r.PID)
 		s.bus.Publish(Event{Kind: EventRunFinished, At: now, Run: &r})
 	}
 	return nil
@@ -399,6 +399,14 @@ func (s *Service) check(ctx context.Context, reason string) {
 		}
 	}
 	s.arm(ctx, now)
+}
+
+// slotAttr logs a run's slot; manual and catch-up runs have none.
+func slotAttr(slot time.Time) slog.Attr {
+	if slot.IsZero() {
+		return slog.String("slot", "none")
+	}
+	return slog.Time("slot", slot)
 }
 
 // prevInstant is the instant just before t, so that a cursor set to it leaves t due.
@@ -700,7 +708,7 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 	defer close(a.done)
 	defer a.cancel()
 	run := a.run
-	s.log.Info("scheduled job starting", "run_id", run.ID, "slot", run.Slot, "trigger", run.Trigger,
+	s.log.Info("scheduled job starting", "run_id", run.ID, slotAttr(run.Slot), "trigger", run.Trigger,
 		"attempt", run.Attempt, "pid", run.PID)
 	s.bus.Publish(Event{Kind: EventRunStarted, At: run.Started, Run: &run})
 
@@ -761,7 +769,7 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 		level = slog.LevelWarn
 	}
 	s.log.Log(context.Background(), level, "job event", "event", string(rec.Status), "run_id", rec.ID,
-		"slot", rec.Slot, "trigger", rec.Trigger, "attempt", rec.Attempt, "duration", rec.Duration.Round(time.Millisecond).String(),
+		slotAttr(rec.Slot), "trigger", rec.Trigger, "attempt", rec.Attempt, "duration", rec.Duration.Round(time.Millisecond).String(),
 		"error_class", rec.ErrorClass, "message", rec.Message, "found", rec.Found, "new", rec.New,
 		"changed", rec.Changed, "removed", rec.Removed, "large_drop", rec.LargeDrop)
 
@@ -818,7 +826,10 @@ func (s *Service) progress(p Progress) {
 // finish records a run's outcome with its diff, state and alerts in one store transaction. A
 // record with no id yet (a missed record) is inserted and its slots claimed in that transaction.
 func (s *Service) finish(run Run, orders []Order, now time.Time) (Run, Diff, error) {
-	var newState State
+	var (
+		newState State
+		queued   int
+	)
 	rec, diff, err := s.cfg.Store.FinishRun(run, orders, now, func(r *Run, d Diff, st *State) []Alert {
 		if r.Status == StatusSucceeded && d.Previous > 0 && d.Found*2 < d.Previous {
 			r.LargeDrop = true
@@ -840,11 +851,14 @@ func (s *Service) finish(run Run, orders []Order, now time.Time) (Run, Diff, err
 		if s.cfg.Policy != nil {
 			alerts = s.cfg.Policy.RunFinished(r, d, st, now)
 		}
-		newState = *st
+		newState, queued = *st, len(alerts)
 		return alerts
 	})
 	if err != nil {
 		return run, diff, err
+	}
+	if queued > 0 {
+		s.bus.Publish(Event{Kind: EventAlertsQueued, At: now, Run: &rec})
 	}
 	s.mu.Lock()
 	newState.Paused = s.state.Paused
