@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 
+	"worktray/notify"
 	"worktray/paths"
 	"worktray/scheduler"
 	"worktray/secret"
@@ -56,7 +57,9 @@ type owner struct {
 	db    *store.DB
 	svc   *scheduler.Service
 
-	secrets *secret.Store
+	secrets  *secret.Store
+	policy   *notify.Policy
+	notifier *notify.Notifier
 }
 
 // runOwner runs the owner until ctx is done. Every long-lived part runs under one context; the
@@ -102,12 +105,19 @@ func runOwner(ctx context.Context, opts ownerOptions, stderr io.Writer) error {
 		return err
 	}
 	parts = append(parts, demoParts...)
-	svc, err := scheduler.New(scheduler.Config{Store: db, Scraper: scr, Logger: log})
+	alertParts, err := o.alerts()
+	if err != nil {
+		return err
+	}
+	svc, err := scheduler.New(scheduler.Config{Store: db, Scraper: scr, Policy: o.policy, Logger: log})
 	if err != nil {
 		return err
 	}
 	o.svc = svc
+	sc := svc.Schedule()
+	o.policy.SetLocation(sc.Location())
 	parts = append(parts, part{"scheduler", svc.Run})
+	parts = append(parts, alertParts...)
 	more, err := o.parts(ctx)
 	if err != nil {
 		return err

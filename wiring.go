@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"worktray/logging"
+	"worktray/notify"
 	"worktray/paths"
 	"worktray/scheduler"
 	"worktray/scraper"
@@ -78,6 +79,48 @@ func (o *owner) scraper(ctx context.Context) (scheduler.Scraper, []part, error) 
 		}},
 	}
 	return scr, parts, nil
+}
+
+// alerts builds the alert policy (the scheduler consults it inside each outcome's transaction)
+// and the notifier that delivers the outbox to Pushover and the desktop, woken by every
+// EventAlertsQueued.
+func (o *owner) alerts() ([]part, error) {
+	settings := notify.DefaultSettings()
+	if _, err := o.db.Setting(notify.SettingsKey, &settings); err != nil {
+		return nil, fmt.Errorf("reading the alert settings: %w", err)
+	}
+	o.policy = notify.NewPolicy(settings, time.Local, o.secrets.Redactor())
+	var desktop notify.Desktop
+	if !o.opts.headless {
+		desktop = &notify.DBusDesktop{AppName: "worktray"}
+	}
+	n, err := notify.New(notify.Config{Outbox: o.db, Settings: o.db, State: o.db, Policy: o.policy,
+		Credentials: o.secrets, Desktop: desktop, Logger: o.log, Redactor: o.secrets.Redactor()})
+	if err != nil {
+		return nil, err
+	}
+	o.notifier = n
+	return []part{
+		{"notifier", n.Run},
+		{"alert wake-up", func(ctx context.Context) error {
+			sub := o.svc.Subscribe(64)
+			defer sub.Close()
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case ev := <-sub.C:
+					switch ev.Kind {
+					case scheduler.EventAlertsQueued:
+						n.Kick()
+					case scheduler.EventScheduleChanged:
+						sc := o.svc.Schedule()
+						o.policy.SetLocation(sc.Location())
+					}
+				}
+			}
+		}},
+	}, nil
 }
 
 // portalScraper scrapes the portal of the stored settings. It builds the scraper anew for each

@@ -59,6 +59,7 @@ type Service struct {
 	retry    *pendingRetry
 	gs       gocron.Scheduler
 	slotJob  uuid.UUID
+	armedFor time.Time // the slot slotJob fires for
 	retryJob uuid.UUID
 	runCtx   context.Context // the context of Run; nil before Run and after it returns
 	wg       sync.WaitGroup  // running scrapes
@@ -483,34 +484,48 @@ func (s *Service) setOverdue(slot time.Time) {
 	s.mu.Unlock()
 }
 
-// arm (re)arms the gocron job of the next slot after now.
+// arm (re)arms the gocron job of the next slot after now. A job already armed for that slot is
+// left alone.
 func (s *Service) arm(ctx context.Context, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.gs == nil {
 		return
 	}
-	if s.slotJob != uuid.Nil {
-		_ = s.gs.RemoveJob(s.slotJob)
-		s.slotJob = uuid.Nil
+	next := time.Time{}
+	if !s.state.Paused {
+		next = s.sched.Next(now)
 	}
-	if s.state.Paused {
+	if s.slotJob != uuid.Nil && next.Equal(s.armedFor) {
 		return
 	}
-	next := s.sched.Next(now)
+	if s.slotJob != uuid.Nil {
+		_ = s.gs.RemoveJob(s.slotJob)
+		s.slotJob, s.armedFor = uuid.Nil, time.Time{}
+	}
 	if next.IsZero() {
 		return
 	}
-	// gocron measures the delay on its own clock; with a wall clock apart from it (a test of a
-	// suspend) the delay is what counts.
-	at := s.cfg.Clock.Now().Add(next.Sub(now))
+	// gocron's timers run on Clock; the slot is a wall-clock instant. Convert with one reading
+	// of both (they differ in a test of a suspend), and never arm in the past: the slot is
+	// then already due and the next check takes it.
+	clk := s.cfg.Clock.Now()
+	at := next.Add(clk.Sub(s.now()))
+	if !at.After(clk) {
+		at = clk.Add(time.Millisecond)
+	}
 	j, err := s.gs.NewJob(gocron.OneTimeJob(gocron.OneTimeJobStartDateTime(at)),
-		gocron.NewTask(func() { s.check(ctx, "slot") }), gocron.WithName("next slot"))
+		gocron.NewTask(func() {
+			s.mu.Lock()
+			s.armedFor = time.Time{}
+			s.mu.Unlock()
+			s.check(ctx, "slot")
+		}), gocron.WithName("next slot"))
 	if err != nil {
 		s.log.Error("arming the next slot", "next", next, "err", err)
 		return
 	}
-	s.slotJob = j.ID()
+	s.slotJob, s.armedFor = j.ID(), next
 }
 
 // ScrapeNow starts a manual run and returns its record at once. While another run is in
