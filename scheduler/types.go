@@ -156,11 +156,14 @@ func (o Order) ContentHash() string {
 
 // Diff is what applying a scrape changed in the store.
 type Diff struct {
-	Found    int      `json:"found"`
-	New      []string `json:"new,omitempty"`     // portal ids
-	Changed  []string `json:"changed,omitempty"` // portal ids
-	Removed  []string `json:"removed,omitempty"` // portal ids
-	Previous int      `json:"previous"`          // orders that were active before the scrape
+	Found int      `json:"found"`
+	New   []string `json:"new,omitempty"` // portal ids
+	// NewNumbers are the work-order numbers of the new orders, in portal list order, for
+	// notifications ("W-100231, W-100232 and 3 more").
+	NewNumbers []string `json:"new_numbers,omitempty"`
+	Changed    []string `json:"changed,omitempty"` // portal ids
+	Removed    []string `json:"removed,omitempty"` // portal ids
+	Previous   int      `json:"previous"`          // orders that were active before the scrape
 }
 
 // Progress is where a running scrape is.
