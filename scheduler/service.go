@@ -755,7 +755,8 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 		if run.ErrorClass == ClassCanceled {
 			run.Status = StatusCanceled
 		}
-		if af, ok := err.(interface{ ArtifactPaths() []string }); ok {
+		var af interface{ ArtifactPaths() []string }
+		if errors.As(err, &af) {
 			run.Artifacts = af.ArtifactPaths()
 		}
 	} else {

@@ -1,0 +1,183 @@
+package scraper
+
+// The JavaScript the scraper runs in the page. Each function is called with rod's Eval (its
+// promise awaited) and returns a JSON string, so that one round trip reads a whole page.
+
+// jsWait polls the page until it reaches a state worth acting on, or spec.timeout ms pass. It
+// reads all rows (or the detail fields) in the same call. Modes:
+//   - "form": the login form is there (state "form");
+//   - "submit": after the login form was sent: "ok", "login_failed";
+//   - "list": rows not seen before ("rows"), the empty-state marker ("empty"), the portal's
+//     error message ("error"), or the login form ("login");
+//   - "detail": every required detail field is there ("ready"), an error marker ("error") or
+//     the login form ("login").
+//
+// Any mode answers "http" for a document served with an HTTP error status, and "timeout" with
+// the document's readyState when nothing happened in time.
+const jsWait = `async function (s, timeout) {
+  const deadline = Date.now() + timeout;
+  const q = (x) => (x ? document.querySelector(x) : null);
+  const fresh = (e) => !!e && !e.hasAttribute("data-wt-seen");
+  const txt = (e) => (e && e.textContent ? e.textContent.replace(/\s+/g, " ").trim() : "");
+  const val = (e, a) => {
+    if (!a) return e.textContent;
+    if ((a === "href" || a === "src") && typeof e[a] === "string") return e[a];
+    return e.getAttribute(a);
+  };
+  const extract = (roots, fields) => {
+    const res = [];
+    for (const r of roots) {
+      const row = [];
+      for (const [sel, attr, all] of fields) {
+        if (all) {
+          row.push(Array.from(sel ? r.querySelectorAll(sel) : [r], (e) => val(e, attr)));
+          continue;
+        }
+        const e = sel ? r.querySelector(sel) : r;
+        row.push(e ? val(e, attr) : null);
+      }
+      res.push(row);
+    }
+    return res;
+  };
+  const out = (o) => {
+    o.url = location.href;
+    if (s.total) o.total = extract([document], [s.total])[0][0];
+    return JSON.stringify(o);
+  };
+  let last = -1;
+  for (;;) {
+    const nav = performance.getEntriesByType("navigation")[0];
+    const status = (nav && nav.responseStatus) || 0;
+    const form = q(s.login);
+    if (s.mode === "submit") {
+      const root = document.documentElement;
+      const submitted = !!root && root.hasAttribute("data-wt-submitted");
+      const f = q(s.failure);
+      if (form && fresh(f)) return out({ state: "login_failed", text: txt(f) });
+      if (form && !submitted && document.readyState !== "loading") return out({ state: "login_failed", text: "" });
+      if (!form && status >= 400) return out({ state: "http", status: status });
+      if (!form && !submitted && (!s.success || q(s.success)) && document.readyState !== "loading") {
+        return out({ state: "ok" });
+      }
+    } else if (form) {
+      if (s.mode === "form") {
+        if (s.ready.every((r) => q(r))) return out({ state: "form" });
+      } else {
+        return out({ state: "login" });
+      }
+    } else if (status >= 400) {
+      return out({ state: "http", status: status });
+    } else if (s.mode === "list") {
+      const e = q(s.error);
+      if (fresh(e)) return out({ state: "error", text: txt(e) });
+      const rows = s.rows ? document.querySelectorAll(s.rows) : [];
+      if (rows.length > 0 && fresh(rows[0])) {
+        // Rows count as rendered when their number held for one poll.
+        if (rows.length === last) {
+          return out({ state: "rows", rows: extract(rows, s.fields), next: !!q(s.next) });
+        }
+        last = rows.length;
+      } else {
+        last = -1;
+        if (rows.length === 0 && fresh(q(s.empty))) return out({ state: "empty" });
+      }
+    } else if (s.mode === "detail") {
+      const e = q(s.error);
+      if (e) return out({ state: "error", text: txt(e) });
+      if (s.ready.every((r) => q(r)) && (s.ready.length > 0 || document.readyState !== "loading")) {
+        return out({ state: "ready", rows: extract([document], s.fields) });
+      }
+    }
+    if (Date.now() > deadline) {
+      return out({ state: "timeout", readyState: document.readyState, loading: !!q(s.loading), status: status });
+    }
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}`
+
+// jsAct marks what the page shows now as seen (so that jsWait waits for the next rendering) and
+// then acts: "next" clicks the next-page control, "size" chooses a page size. It answers
+// {"found": bool, "changed": bool}.
+const jsAct = `function (s, action, value) {
+  const q = (x) => (x ? document.querySelector(x) : null);
+  const mark = () => {
+    for (const sel of [s.rows, s.empty, s.error]) {
+      if (sel) document.querySelectorAll(sel).forEach((e) => e.setAttribute("data-wt-seen", ""));
+    }
+  };
+  if (action === "next") {
+    const n = q(s.next);
+    if (!n) return JSON.stringify({ found: false, changed: false });
+    mark();
+    n.click();
+    return JSON.stringify({ found: true, changed: true });
+  }
+  const sel = q(s.pageSize);
+  if (!sel) return JSON.stringify({ found: false, changed: false });
+  if (sel.value === value) return JSON.stringify({ found: true, changed: false });
+  if (!Array.from(sel.options || []).some((o) => o.value === value)) {
+    return JSON.stringify({ found: true, changed: false, missing: true });
+  }
+  mark();
+  sel.value = value;
+  sel.dispatchEvent(new Event("input", { bubbles: true }));
+  sel.dispatchEvent(new Event("change", { bubbles: true }));
+  return JSON.stringify({ found: true, changed: true });
+}`
+
+// jsLogin fills in the login form and sends it. Values are set through the native setter so
+// that frameworks see them. It answers {"ok": bool, "missing": "<selector>"}.
+const jsLogin = `function (s, user, pass) {
+  const q = (x) => document.querySelector(x);
+  for (const x of [s.username, s.password, s.submit]) {
+    if (!q(x)) return JSON.stringify({ ok: false, missing: x });
+  }
+  const set = (el, v) => {
+    const d = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(el), "value");
+    if (d && d.set) d.set.call(el, v); else el.value = v;
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+    el.dispatchEvent(new Event("change", { bubbles: true }));
+  };
+  set(q(s.username), user);
+  set(q(s.password), pass);
+  if (s.failure) document.querySelectorAll(s.failure).forEach((e) => e.setAttribute("data-wt-seen", ""));
+  document.documentElement.setAttribute("data-wt-submitted", "");
+  q(s.submit).click();
+  return JSON.stringify({ ok: true });
+}`
+
+// jsFetchDetails fetches detail pages with the page's session, a few at a time, parses them and
+// reads the fields. It answers one result per URL: {status, login, error, values}.
+const jsFetchDetails = `async function (s, urls) {
+  const results = new Array(urls.length);
+  let nextIndex = 0;
+  const val = (e, a) => (a ? e.getAttribute(a) : e.textContent);
+  const one = async (u) => {
+    const r = await fetch(u, { credentials: "include", redirect: "follow" });
+    const html = await r.text();
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    if (s.login && doc.querySelector(s.login)) return { status: r.status, login: true };
+    const err = s.error ? doc.querySelector(s.error) : null;
+    if (err) return { status: r.status, error: err.textContent.replace(/\s+/g, " ").trim() };
+    if (!r.ok) return { status: r.status };
+    const values = s.fields.map(([sel, attr]) => {
+      const e = sel ? doc.querySelector(sel) : doc.documentElement;
+      return e ? val(e, attr) : null;
+    });
+    return { status: r.status, values: values };
+  };
+  const worker = async () => {
+    for (;;) {
+      const i = nextIndex++;
+      if (i >= urls.length) return;
+      try {
+        results[i] = await one(urls[i]);
+      } catch (e) {
+        results[i] = { status: 0, error: String(e) };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(s.concurrency, urls.length) }, worker));
+  return JSON.stringify(results);
+}`

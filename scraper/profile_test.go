@@ -1,0 +1,148 @@
+package scraper
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDemoProfileIsValid(t *testing.T) {
+	p, err := DemoProfile("http://127.0.0.1:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Detail.Mode != "fetch" || p.Detail.Concurrency != 4 || p.List.MaxPages != 1000 || p.Timeouts.Page.Duration != 20*time.Second {
+		t.Errorf("defaults not applied: %+v", p)
+	}
+	if _, err := New(Config{Profile: p}); err != nil {
+		t.Errorf("New with the demo profile: %v", err)
+	}
+}
+
+// validTOML is a minimal valid profile.
+const validTOML = `
+[login]
+url = "https://portal.example.com/login"
+username = "#user"
+password = "#pass"
+submit = "button"
+[list]
+url = "/orders"
+row = "tr.order"
+empty = ".none"
+[list.fields]
+number = { selector = ".num" }
+[timeouts]
+page = "5s"
+`
+
+func TestLoadProfileErrorsNameFileAndField(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, file, content string
+		field, msg          string // what the error must say
+	}{
+		{"syntax", "p.toml", "[login\nurl = 1", "", "line "},
+		{"unknown key", "p.toml", validTOML + "\n[list.pagination]\nnext = \"a\"\n", "list.pagination", "unknown field"},
+		{"missing login url", "p.toml", strings.Replace(validTOML, `url = "https://portal.example.com/login"`, "", 1), "login.url", "is required"},
+		{"missing row", "p.toml", strings.Replace(validTOML, `row = "tr.order"`, "", 1), "list.row", "is required"},
+		{"bad regex", "p.toml", validTOML + "\n[list.fields.zip]\nselector = \".zip\"\nregex = \"(\\\\d+\"\n", "list.fields.zip.regex", "invalid regular expression"},
+		{"two groups", "p.toml", validTOML + "\n[list.fields.zip]\nregex = '(\\d)(\\d)'\n", "list.fields.zip.regex", "at most one"},
+		{"unknown field name", "p.toml", validTOML + "\n[list.fields.colour]\nselector = \".c\"\n", "list.fields.colour", "unknown field"},
+		{"bad duration", "p.toml", strings.Replace(validTOML, `page = "5s"`, `page = "soon"`, 1), "timeouts.page", "not a duration"},
+		{"short timeout", "p.toml", strings.Replace(validTOML, `page = "5s"`, `page = "1ms"`, 1), "timeouts.page", "too short"},
+		{"bad mode", "p.toml", validTOML + "\n[detail]\nmode = \"teleport\"\n", "detail.mode", "must be"},
+		{"page size without value", "p.toml", strings.Replace(validTOML, "[list.fields]", "page_size = { selector = \"select\" }\n[list.fields]", 1), "list.page_size.value", "is required"},
+		{"bad scheme", "p.toml", strings.Replace(validTOML, "https://portal", "ftp://portal", 1), "login.url", "http or https"},
+		{"json unknown field", "p.json", `{"login": {"url": "/l", "usernme": "#u"}}`, "", `unknown field "usernme"`},
+		{"json type", "p.json", `{"list": {"max_pages": "many"}}`, "", "list.max_pages"},
+		{"json syntax", "p.json", "{\n\"login\": {,}\n}", "", "line 2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+"-"+tc.file)
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadProfile(path)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var pe *ProfileError
+			if !errors.As(err, &pe) {
+				t.Fatalf("%T is not a *ProfileError: %v", err, err)
+			}
+			s := err.Error()
+			if !strings.Contains(s, path) || !strings.Contains(s, tc.field) || !strings.Contains(s, tc.msg) {
+				t.Errorf("error %q must name the file, %q and %q", s, tc.field, tc.msg)
+			}
+		})
+	}
+	if _, err := LoadProfile(filepath.Join(dir, "missing.toml")); err == nil || !strings.Contains(err.Error(), "missing.toml") {
+		t.Errorf("missing file: %v", err)
+	}
+	good := filepath.Join(dir, "good.toml")
+	if err := os.WriteFile(good, []byte(validTOML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := LoadProfile(good); err != nil || p.Timeouts.Page.Duration != 5*time.Second {
+		t.Errorf("valid profile: %v %+v", err, p)
+	}
+}
+
+func TestFieldClean(t *testing.T) {
+	p, err := DemoProfile("http://x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ field, in, want string }{
+		{"number", "  W-123456 ", "W-123456"},
+		{"store_number", "Store #0412", "0412"},
+		{"service_code", "HV-210 · HVAC  preventive\n maintenance", "HV-210"},
+		{"service_name", "HV-210 · HVAC  preventive\n maintenance", "HVAC preventive maintenance"},
+		{"visit_date", "03/05/2026", "2026-03-05"},
+		{"visit_date", "next week", "next week"},
+	} {
+		f := fieldSpec{name: tc.field, Field: p.List.Fields[tc.field]}
+		if got, ok := f.clean(tc.in); !ok || got != tc.want {
+			t.Errorf("%s(%q) = %q, %v; want %q", tc.field, tc.in, got, ok, tc.want)
+		}
+	}
+	f := fieldSpec{name: "number", Field: p.List.Fields["number"]}
+	if _, ok := f.clean("WO 12"); ok {
+		t.Error("number regex matched WO 12")
+	}
+	ins := fieldSpec{name: "instructions", Field: p.Detail.Fields["instructions"]}
+	if got, _ := ins.clean("\n  Line  one \n\n line two\n"); got != "Line one\nline two" {
+		t.Errorf("multiline: %q", got)
+	}
+}
+
+func TestPruneArtifactsKeepsTheNewest(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 25 {
+		for _, ext := range []string{".png", ".html"} {
+			name := fmt.Sprintf("202601%02dT120000000Z-run%d-timeout%s", i+1, i, ext)
+			if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pruneArtifacts(dir, 20)
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 41 {
+		t.Fatalf("%d files left, want 40 artifacts and notes.txt", len(ents))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "20260105T120000000Z-run4-timeout.png")); !os.IsNotExist(err) {
+		t.Error("the 5th oldest failure was kept")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "20260106T120000000Z-run5-timeout.html")); err != nil {
+		t.Error("the 20th newest failure was removed")
+	}
+}

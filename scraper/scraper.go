@@ -1,0 +1,463 @@
+// Package scraper reads the work-order list of a portal with a real headless Chromium, as a
+// profile describes it. It implements scheduler.Scraper.
+//
+// One browser is started per scrape and always killed and cleaned up before Scrape returns,
+// whatever happened (success, failure, timeout, cancellation or panic). Session cookies are kept
+// between scrapes through a CookieJar; being sent back to the login page logs in again. Detail
+// pages are read only for orders that are new or whose list fields changed.
+package scraper
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/cdp"
+	"github.com/go-rod/rod/lib/launcher"
+	"github.com/go-rod/rod/lib/proto"
+
+	"worktray/scheduler"
+)
+
+// CookieJar keeps the portal's session cookies between scrapes (the store implements it). The
+// bytes are opaque to the jar. LoadCookies returns nil bytes when nothing is saved.
+type CookieJar interface {
+	LoadCookies() ([]byte, error)
+	SaveCookies([]byte) error
+}
+
+// MemoryCookieJar is a CookieJar in memory, for tests and one-off scrapes. It is safe for
+// concurrent use.
+type MemoryCookieJar struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+// LoadCookies returns the saved cookies.
+func (j *MemoryCookieJar) LoadCookies() ([]byte, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]byte(nil), j.b...), nil
+}
+
+// SaveCookies replaces the saved cookies.
+func (j *MemoryCookieJar) SaveCookies(b []byte) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.b = append([]byte(nil), b...)
+	return nil
+}
+
+// Config configures a Scraper.
+type Config struct {
+	// Profile describes the portal; required (see LoadProfile and DemoProfile).
+	Profile *Profile
+	// BaseURL is the portal's address, e.g. https://portal.example.com; it overrides
+	// Profile.BaseURL.
+	BaseURL string
+	// Username and Password sign in to the portal. The password is never logged or put in an
+	// error.
+	Username string
+	Password string
+	// BrowserPath is Chromium's or Chrome's executable; empty looks for one on the system. A
+	// browser is never downloaded.
+	BrowserPath string
+	// ArtifactDir receives a screenshot and the page's HTML of each failed scrape; empty keeps
+	// none. Only the newest KeepArtifacts failures are kept (default 20).
+	ArtifactDir   string
+	KeepArtifacts int
+	// Cookies keeps the session between scrapes; nil logs in on every scrape.
+	Cookies CookieJar
+	// Logger receives debug and warning records; nil discards them.
+	Logger *slog.Logger
+}
+
+// Scraper scrapes one portal. Scrape may be called again after it returns; calls must not
+// overlap (the scheduler runs one scrape at a time).
+type Scraper struct {
+	cfg      Config
+	prof     *Profile
+	base     *url.URL
+	loginURL string
+	listURL  string
+	log      *slog.Logger
+
+	listFields   []fieldSpec
+	detailFields []fieldSpec
+	total        *fieldSpec
+}
+
+// fieldSpec is a profile field ready for use.
+type fieldSpec struct {
+	name string
+	Field
+}
+
+// jsSpec is the selector part of a field as jsWait takes it: [selector, attribute, all].
+func (f fieldSpec) jsSpec() []any { return []any{f.Selector, f.Attribute, f.All} }
+
+// New checks cfg and returns a Scraper. It does not start a browser; a missing browser is
+// reported by Scrape (and by FindBrowser).
+func New(cfg Config) (*Scraper, error) {
+	if cfg.Profile == nil {
+		return nil, errors.New("scraper: no profile")
+	}
+	s := &Scraper{cfg: cfg, prof: cfg.Profile, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.cfg.KeepArtifacts <= 0 {
+		s.cfg.KeepArtifacts = 20
+	}
+	base := cfg.BaseURL
+	if base == "" {
+		base = s.prof.BaseURL
+	}
+	if base != "" {
+		u, err := url.Parse(base)
+		if err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, fmt.Errorf("scraper: the portal URL %q is not an http or https URL", base)
+		}
+		s.base = u
+	}
+	var err error
+	if s.loginURL, err = resolve(s.base, s.prof.Login.URL); err != nil {
+		return nil, fmt.Errorf("scraper: login.url: %w", err)
+	}
+	if s.listURL, err = resolve(s.base, s.prof.List.URL); err != nil {
+		return nil, fmt.Errorf("scraper: list.url: %w", err)
+	}
+	for _, name := range listFieldNames {
+		if f, ok := s.prof.List.Fields[name]; ok {
+			s.listFields = append(s.listFields, fieldSpec{name: name, Field: f})
+		}
+	}
+	for _, name := range detailFieldNames {
+		if f, ok := s.prof.Detail.Fields[name]; ok {
+			s.detailFields = append(s.detailFields, fieldSpec{name: name, Field: f})
+		}
+	}
+	if t := s.prof.List.Total; t != nil {
+		s.total = &fieldSpec{name: "total", Field: *t}
+		if t.Regex != "" && s.total.re == nil {
+			// A profile built in code (not parsed) has no compiled regex yet.
+			if err := s.prof.validate("profile"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, fs := range [][]fieldSpec{s.listFields, s.detailFields} {
+		for _, f := range fs {
+			if f.Regex != "" && f.re == nil {
+				return nil, fmt.Errorf("scraper: the profile was not validated (use LoadProfile, ParseProfile or DemoProfile)")
+			}
+		}
+	}
+	return s, nil
+}
+
+// FindBrowser returns the browser executable to use: path when it is set and exists, else a
+// Chromium or Chrome found on the system. It never downloads one.
+func FindBrowser(path string) (string, error) {
+	if path != "" {
+		st, err := os.Stat(path)
+		if err != nil {
+			return "", fmt.Errorf("the configured browser %s does not exist", path)
+		}
+		if st.IsDir() || st.Mode()&0o111 == 0 {
+			return "", fmt.Errorf("the configured browser %s is not an executable file", path)
+		}
+		return path, nil
+	}
+	if p, ok := launcher.LookPath(); ok {
+		return p, nil
+	}
+	return "", errors.New("no Chromium or Google Chrome is installed; install one (e.g. `apt install chromium`) or set the browser path in the settings")
+}
+
+// Scrape reads the whole work-order list; see scheduler.Scraper. It blocks until done and is
+// not safe for concurrent use. Errors are *FailureError (which unwraps to *scheduler.RunError).
+func (s *Scraper) Scrape(ctx context.Context, req scheduler.ScrapeRequest) (scheduler.ScrapeResult, error) {
+	r := &run{s: s, ctx: ctx, req: req, log: s.log.With("run", req.RunID), stageStart: time.Now()}
+	// The browser is closed on every path, also when a panic unwinds through here.
+	defer r.close()
+	r.enter(scheduler.StageStarting)
+	res, err := r.scrape()
+	if err != nil {
+		fe := r.failure(err)
+		r.close()
+		r.finishStages()
+		return scheduler.ScrapeResult{Logins: r.logins, DetailVisits: int(r.detailVisits.Load()), Pages: r.pages, Stages: r.stages}, fe
+	}
+	r.close()
+	r.finishStages()
+	res.Logins = r.logins
+	res.DetailVisits = int(r.detailVisits.Load())
+	res.Pages = r.pages
+	res.Stages = r.stages
+	r.progress(scheduler.Progress{Stage: scheduler.StageSaving, Orders: len(res.Orders), Percent: 100, Message: "done"})
+	return res, nil
+}
+
+// run is the state of one scrape.
+type run struct {
+	s   *Scraper
+	ctx context.Context
+	req scheduler.ScrapeRequest
+	log *slog.Logger
+
+	l         *launcher.Launcher
+	dataDir   string
+	browser   *rod.Browser
+	page      *rod.Page
+	closeOnce sync.Once
+
+	stage      scheduler.Stage
+	stageStart time.Time
+	stages     []scheduler.StageTiming
+
+	logins       int
+	relogins     int
+	pages        int
+	detailVisits atomic.Int64
+
+	failMu   sync.Mutex
+	failPage *rod.Page // the page to keep as an artifact
+
+	progMu     sync.Mutex
+	detailURLs map[string]string // detail page URLs by portal id, when list.fields.detail_url is used
+}
+
+// enter starts a stage and records the time of the previous one.
+func (r *run) enter(st scheduler.Stage) {
+	now := time.Now()
+	if r.stage != "" && r.stage != st {
+		r.addStage(r.stage, now.Sub(r.stageStart))
+	}
+	if r.stage != st {
+		r.stage, r.stageStart = st, now
+	}
+}
+
+func (r *run) addStage(st scheduler.Stage, d time.Duration) {
+	for i := range r.stages {
+		if r.stages[i].Stage == st {
+			r.stages[i].Duration += d
+			return
+		}
+	}
+	r.stages = append(r.stages, scheduler.StageTiming{Stage: st, Duration: d})
+}
+
+func (r *run) finishStages() {
+	if r.stage != "" {
+		r.addStage(r.stage, time.Since(r.stageStart))
+		r.stage = ""
+	}
+}
+
+// progress reports p; reports from detail workers are serialised.
+func (r *run) progress(p scheduler.Progress) {
+	if r.req.Progress == nil {
+		return
+	}
+	p.RunID = r.req.RunID
+	r.progMu.Lock()
+	defer r.progMu.Unlock()
+	r.req.Progress(p)
+}
+
+// step returns a context for one step under parent, bounded by d.
+func (r *run) step(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(parent, d)
+}
+
+// setFailPage remembers the page a failure happened on, for the artifacts.
+func (r *run) setFailPage(p *rod.Page) {
+	r.failMu.Lock()
+	defer r.failMu.Unlock()
+	if r.failPage == nil {
+		r.failPage = p
+	}
+}
+
+func (r *run) scrape() (scheduler.ScrapeResult, error) {
+	if err := r.ctx.Err(); err != nil {
+		return scheduler.ScrapeResult{}, r.ctxErr(err, "starting")
+	}
+	if r.s.cfg.Username == "" || r.s.cfg.Password == "" {
+		return scheduler.ScrapeResult{}, scheduler.Errorf(scheduler.ClassLoginFailed,
+			"no portal username or password is set; enter them in the portal settings")
+	}
+	r.enter(scheduler.StageBrowser)
+	r.progress(scheduler.Progress{Stage: scheduler.StageBrowser, Percent: 2, Message: "starting the browser"})
+	if err := r.launch(); err != nil {
+		return scheduler.ScrapeResult{}, err
+	}
+	r.enter(scheduler.StageList)
+	r.progress(scheduler.Progress{Stage: scheduler.StageList, Percent: 8, Message: "opening the work-order list"})
+	orders, empty, err := r.readList()
+	if err != nil {
+		return scheduler.ScrapeResult{}, err
+	}
+	r.enter(scheduler.StageDetails)
+	if err := r.readDetails(orders); err != nil {
+		return scheduler.ScrapeResult{}, err
+	}
+	r.enter(scheduler.StageSaving)
+	r.saveCookies()
+	return scheduler.ScrapeResult{Orders: orders, EmptyState: empty}, nil
+}
+
+// ctxErr classifies the end of the run's context.
+func (r *run) ctxErr(err error, doing string) *scheduler.RunError {
+	if errors.Is(r.ctx.Err(), context.DeadlineExceeded) {
+		return &scheduler.RunError{Class: scheduler.ClassTimeout, Msg: "the run's time limit passed while " + doing, Err: err}
+	}
+	return &scheduler.RunError{Class: scheduler.ClassCanceled, Msg: "the run was canceled while " + doing, Err: err}
+}
+
+// rodErr classifies an error of a browser call made under step (bounded by limit).
+func (r *run) rodErr(step context.Context, err error, doing string, limit time.Duration) *scheduler.RunError {
+	var re *scheduler.RunError
+	var nav *rod.NavigationError
+	var ev *rod.EvalError
+	switch {
+	case errors.As(err, &re):
+		return re
+	case r.ctx.Err() != nil:
+		return r.ctxErr(err, doing)
+	case step.Err() != nil || errors.Is(err, context.DeadlineExceeded):
+		return &scheduler.RunError{Class: scheduler.ClassTimeout,
+			Msg: fmt.Sprintf("the portal did not finish %s within %s; it may be slow or down (the profile's timeouts can be raised)", doing, limit), Err: err}
+	case errors.As(err, &ev) && strings.Contains(err.Error(), "not a valid selector"):
+		return &scheduler.RunError{Class: scheduler.ClassLayoutChanged,
+			Msg: fmt.Sprintf("a selector of the profile is not valid CSS (%s); fix the profile", ev.Error())}
+	case errors.As(err, &nav):
+		return &scheduler.RunError{Class: scheduler.ClassPortalError,
+			Msg: fmt.Sprintf("the portal could not be reached while %s (%s); check the portal URL and the network", doing, nav.Reason)}
+	default:
+		return &scheduler.RunError{Class: scheduler.ClassBrowserFailed,
+			Msg: fmt.Sprintf("the browser failed while %s", doing), Err: err}
+	}
+}
+
+// waitResult is what jsWait answers.
+type waitResult struct {
+	State      string              `json:"state"`
+	Status     int                 `json:"status"`
+	Text       string              `json:"text"`
+	URL        string              `json:"url"`
+	Rows       [][]json.RawMessage `json:"rows"`
+	Next       bool                `json:"next"`
+	Total      *string             `json:"total"`
+	ReadyState string              `json:"readyState"`
+	Loading    bool                `json:"loading"`
+}
+
+// evalJSON calls the JS function js with args (JSON values) in page's current document under
+// ctx, awaits its promise and decodes the JSON string it returns into out. One Runtime.evaluate
+// call does it all, in whatever document is current. A navigation during the call (the JS
+// context destroyed) repeats the call in the new document when retry is set.
+func evalJSON(ctx context.Context, page *rod.Page, retry bool, out any, js string, args ...any) error {
+	a, err := json.Marshal(args)
+	if err != nil {
+		return err
+	}
+	expr := "(" + js + ")(..." + string(a) + ")"
+	for {
+		res, err := proto.RuntimeEvaluate{Expression: expr, AwaitPromise: true, ReturnByValue: true}.Call(page.Context(ctx))
+		if err == nil && res.ExceptionDetails != nil {
+			err = &rod.EvalError{RuntimeExceptionDetails: res.ExceptionDetails}
+		}
+		if err != nil {
+			if retry && ctx.Err() == nil && isContextGone(err) {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(10 * time.Millisecond):
+				}
+				continue
+			}
+			return err
+		}
+		if out == nil {
+			return nil
+		}
+		return json.Unmarshal([]byte(res.Result.Value.Str()), out)
+	}
+}
+
+// isContextGone reports errors that mean the page navigated while a call ran.
+func isContextGone(err error) bool {
+	if errors.Is(err, cdp.ErrCtxDestroyed) || errors.Is(err, cdp.ErrCtxNotFound) {
+		return true
+	}
+	var ce *cdp.Error
+	if errors.As(err, &ce) {
+		m := strings.ToLower(ce.Message)
+		return strings.Contains(m, "context") || strings.Contains(m, "navigated") || strings.Contains(m, "target closed")
+	}
+	var oe *rod.ObjectNotFoundError
+	return errors.As(err, &oe)
+}
+
+// saveCookies stores the browser's cookies in the jar; a failure is logged, not fatal.
+func (r *run) saveCookies() {
+	if r.s.cfg.Cookies == nil || r.browser == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
+	defer cancel()
+	cookies, err := r.browser.Context(ctx).GetCookies()
+	if err != nil {
+		r.log.Warn("cannot read the session cookies", "err", err)
+		return
+	}
+	b, err := json.Marshal(cookies)
+	if err == nil {
+		err = r.s.cfg.Cookies.SaveCookies(b)
+	}
+	if err != nil {
+		r.log.Warn("cannot save the session cookies", "err", err)
+	}
+}
+
+// loadCookies puts the saved cookies into the browser; a failure is logged, not fatal.
+func (r *run) loadCookies() {
+	if r.s.cfg.Cookies == nil {
+		return
+	}
+	b, err := r.s.cfg.Cookies.LoadCookies()
+	if err != nil || len(b) == 0 {
+		if err != nil {
+			r.log.Warn("cannot load the session cookies", "err", err)
+		}
+		return
+	}
+	var cookies []*proto.NetworkCookie
+	if err := json.Unmarshal(b, &cookies); err != nil {
+		r.log.Warn("saved session cookies are unreadable; signing in again", "err", err)
+		return
+	}
+	params := proto.CookiesToParams(cookies)
+	for i, c := range cookies {
+		if c.Session || c.Expires <= 0 {
+			params[i].Expires = 0
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
+	defer cancel()
+	if err := r.browser.Context(ctx).SetCookies(params); err != nil {
+		r.log.Warn("cannot restore the session cookies", "err", err)
+	}
+}
