@@ -51,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "", "run":
 		return runOwnerCommand(ctx, cmd, args, stdout, stderr)
+	case "ui":
+		return runUI(ctx, args, stdout, stderr)
 	case "demo-portal":
 		return runDemoPortal(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 
+	"worktray/app/launcher"
 	"worktray/notify"
 	"worktray/paths"
 	"worktray/scheduler"
@@ -23,6 +24,10 @@ type ownerOptions struct {
 	demo       bool
 	healthAddr string
 	logLevel   string
+
+	// pushoverEndpoint replaces Pushover's API address; tests set it to a local server
+	// speaking Pushover's protocol. There is no flag for it.
+	pushoverEndpoint string
 }
 
 // runOwnerCommand parses the owner's flags (`worktray` and `worktray run`) and runs the owner.
@@ -60,6 +65,7 @@ type owner struct {
 	secrets  *secret.Store
 	policy   *notify.Policy
 	notifier *notify.Notifier
+	windows  *launcher.Launcher // the windows process (wiring_desktop.go); nil when headless
 }
 
 // runOwner runs the owner until ctx is done. Every long-lived part runs under one context; the

@@ -95,7 +95,8 @@ func (o *owner) alerts() ([]part, error) {
 		desktop = &notify.DBusDesktop{AppName: "worktray"}
 	}
 	n, err := notify.New(notify.Config{Outbox: o.db, Settings: o.db, State: o.db, Policy: o.policy,
-		Credentials: o.secrets, Desktop: desktop, Logger: o.log, Redactor: o.secrets.Redactor()})
+		Credentials: o.secrets, Desktop: desktop, Logger: o.log, Redactor: o.secrets.Redactor(),
+		PushoverEndpoint: o.opts.pushoverEndpoint})
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +135,7 @@ type portalScraper struct {
 
 // Scrape implements scheduler.Scraper.
 func (p *portalScraper) Scrape(ctx context.Context, req scheduler.ScrapeRequest) (scheduler.ScrapeResult, error) {
-	s, err := p.build()
+	s, err := p.build(true)
 	if err != nil {
 		return scheduler.ScrapeResult{}, err
 	}
@@ -142,7 +143,8 @@ func (p *portalScraper) Scrape(ctx context.Context, req scheduler.ScrapeRequest)
 }
 
 // build returns a scraper for the stored settings, or a RunError saying what to configure.
-func (p *portalScraper) build() (*scraper.Scraper, error) {
+// Without cookies it signs in afresh (Test login).
+func (p *portalScraper) build(cookies bool) (*scraper.Scraper, error) {
 	var ps scraper.Settings
 	ok, err := p.db.Setting(scraper.SettingsKey, &ps)
 	if err != nil {
@@ -161,8 +163,12 @@ func (p *portalScraper) build() (*scraper.Scraper, error) {
 	if err != nil && !errors.Is(err, secret.ErrNotFound) {
 		return nil, fmt.Errorf("reading the portal password: %w", err)
 	}
-	return scraper.New(scraper.Config{Profile: prof, BaseURL: ps.URL, Username: ps.Username, Password: password,
-		BrowserPath: ps.BrowserPath, ArtifactDir: p.artifacts, Cookies: p.db, Logger: p.log})
+	cfg := scraper.Config{Profile: prof, BaseURL: ps.URL, Username: ps.Username, Password: password,
+		BrowserPath: ps.BrowserPath, ArtifactDir: p.artifacts, Logger: p.log}
+	if cookies {
+		cfg.Cookies = p.db
+	}
+	return scraper.New(cfg)
 }
 
 // parts returns the owner's other long-lived parts: the control socket and health endpoint,

@@ -468,13 +468,14 @@ func (s *Service) setCursor(t time.Time) {
 	if same {
 		return
 	}
-	st, err := s.cfg.Store.UpdateState(func(st *State) error { st.Cursor = t; return nil })
-	if err != nil {
+	if _, err := s.cfg.Store.UpdateState(func(st *State) error { st.Cursor = t; return nil }); err != nil {
 		s.log.Error("saving the scheduler cursor", "err", err)
 		return
 	}
+	// Each path updates only the fields of the cached state it owns, so a run that finished
+	// in between keeps its failure count.
 	s.mu.Lock()
-	s.state = st
+	s.state.Cursor = t
 	s.mu.Unlock()
 }
 
@@ -554,12 +555,11 @@ func (s *Service) Cancel() error {
 // Pause stops scheduled runs (slots, catch-ups and retries) until Resume. A run in progress
 // goes on; "Scrape now" still works.
 func (s *Service) Pause() error {
-	st, err := s.cfg.Store.UpdateState(func(st *State) error { st.Paused = true; return nil })
-	if err != nil {
+	if _, err := s.cfg.Store.UpdateState(func(st *State) error { st.Paused = true; return nil }); err != nil {
 		return fmt.Errorf("pausing: %w", err)
 	}
 	s.mu.Lock()
-	s.state = st
+	s.state.Paused = true
 	s.clearRetryLocked()
 	ctx := s.runCtx
 	s.mu.Unlock()
@@ -574,12 +574,11 @@ func (s *Service) Pause() error {
 // Resume restarts scheduled runs from now on; slots that passed while paused are not owed.
 func (s *Service) Resume() error {
 	now := s.now()
-	st, err := s.cfg.Store.UpdateState(func(st *State) error { st.Paused = false; st.Cursor = now; return nil })
-	if err != nil {
+	if _, err := s.cfg.Store.UpdateState(func(st *State) error { st.Paused = false; st.Cursor = now; return nil }); err != nil {
 		return fmt.Errorf("resuming: %w", err)
 	}
 	s.mu.Lock()
-	s.state = st
+	s.state.Paused, s.state.Cursor = false, now
 	ctx := s.runCtx
 	next := s.sched.Next(now)
 	s.mu.Unlock()
@@ -613,7 +612,7 @@ func (s *Service) UpdateSchedule(sc Schedule) error {
 	}
 	s.mu.Lock()
 	s.sched = sc
-	s.state = st
+	s.state.Cursor = st.Cursor
 	if s.retry != nil && !s.retry.at.Before(sc.Next(now)) {
 		s.clearRetryLocked()
 	}
@@ -725,7 +724,8 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 	run := a.run
 	s.log.Info("scheduled job starting", "run_id", run.ID, slotAttr(run.Slot), "trigger", run.Trigger,
 		"attempt", run.Attempt, "pid", run.PID)
-	s.bus.Publish(Event{Kind: EventRunStarted, At: run.Started, Run: &run})
+	started := run // events are values: the record below goes on changing
+	s.bus.Publish(Event{Kind: EventRunStarted, At: run.Started, Run: &started})
 
 	known, err := s.cfg.Store.ActiveOrders()
 	var res ScrapeResult

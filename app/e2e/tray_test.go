@@ -1,0 +1,260 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"worktray/control"
+	"worktray/scheduler"
+)
+
+var wantMenu = []string{"Scrape now", "Pause", "Status…", "History…", "Work orders…", "Settings…", "Quit"}
+
+// registeredTray waits for the owner's tray to register with the fake host and returns its bus
+// name.
+func registeredTray(t *testing.T, ds *desktop) string {
+	t.Helper()
+	start := time.Now()
+	if !waitFor(context.Background(), 15*time.Second, func() bool { return len(ds.watcher.Items()) > 0 }) {
+		t.Fatal("the tray did not register with the StatusNotifierWatcher")
+	}
+	item := ds.watcher.Items()[0]
+	t.Logf("tray registered as %q %v after the owner started", item, time.Since(start).Round(time.Millisecond))
+	return strings.Fields(item)[0]
+}
+
+func statusLine(t *testing.T, ds *desktop, sender string) string {
+	t.Helper()
+	items, err := ds.menu(sender)
+	if err != nil || len(items) == 0 {
+		t.Fatalf("reading the tray menu: %v %v", items, err)
+	}
+	return items[0].Label
+}
+
+func TestTrayEndToEnd(t *testing.T) {
+	ds := startDesktop(t)
+	o := ds.startOwner(t, "--demo")
+	ctx := t.Context()
+	sender := registeredTray(t, ds)
+
+	// The menu has the status line (disabled) and every item.
+	var items []menuItem
+	if !waitFor(ctx, 5*time.Second, func() bool {
+		items, _ = ds.menu(sender)
+		return len(items) > 0 && strings.Contains(items[0].Label, "·")
+	}) {
+		t.Fatalf("menu without a status line: %+v", items)
+	}
+	var labels []string
+	for _, it := range items[1:] {
+		if !it.Sep && it.Visible {
+			labels = append(labels, it.Label)
+		}
+	}
+	if items[0].Enabled {
+		t.Errorf("the status line %q is clickable", items[0].Label)
+	}
+	if !slices.Equal(labels, wantMenu) && !slices.Equal(labels, append([]string{"Scrape now", "Resume"}, wantMenu[2:]...)) {
+		t.Errorf("menu items %q, want %q", labels, wantMenu)
+	}
+	t.Logf("menu: %q then %q", items[0].Label, labels)
+
+	c := control.NewClient(o.socket())
+	defer c.Close()
+	var st control.Status
+	if !waitFor(ctx, 15*time.Second, func() bool {
+		var err error
+		st, err = c.Status(ctx)
+		return err == nil
+	}) {
+		t.Fatal("the owner's control socket does not answer")
+	}
+	// The demo scrapes once at start; let it finish.
+	if !waitFor(ctx, 90*time.Second, func() bool {
+		st, _ = c.Status(ctx)
+		return st.Running == nil && st.LastRun != nil
+	}) {
+		t.Fatalf("the demo's first scrape did not finish: %+v", st.Snapshot)
+	}
+	t.Logf("first scrape: %s, %d orders, %s; status line %q", st.LastRun.Status, st.LastRun.Found, st.LastRun.Message, statusLine(t, ds, sender))
+	if !waitFor(ctx, 10*time.Second, func() bool {
+		for _, n := range ds.notes.Seen() {
+			if strings.Contains(strings.ToLower(n), "new") {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Errorf("no desktop notification about new orders; seen %q", ds.notes.Seen())
+	} else {
+		t.Logf("notifications: %q", ds.notes.Seen())
+	}
+
+	// "Scrape now" runs a scrape, and the status line shows it ≤ 200 ms after it ended.
+	prev := st.LastRun.ID
+	if err := ds.click(sender, "Scrape now"); err != nil {
+		t.Fatal(err)
+	}
+	// The status line says "Scraping now" while the run goes and names the new last run once it
+	// ended; the run record says when it ended.
+	var (
+		run         *scheduler.Run
+		sawScraping bool
+		lineAt      time.Time
+		line        string
+		deadline    = time.Now().Add(90 * time.Second)
+	)
+	for time.Now().Before(deadline) {
+		l := statusLine(t, ds, sender)
+		now := time.Now()
+		if strings.HasPrefix(l, "Scraping now") {
+			sawScraping = true
+		} else if sawScraping && lineAt.IsZero() {
+			lineAt, line = now, l
+		}
+		if run == nil {
+			if s, err := c.Status(ctx); err == nil && s.LastRun != nil && s.LastRun.ID > prev && s.Running == nil {
+				run = s.LastRun
+			}
+		}
+		if run != nil && !lineAt.IsZero() {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if run == nil || lineAt.IsZero() {
+		t.Fatalf("after Scrape now: run %+v, saw scraping %v, status line %q", run, sawScraping, statusLine(t, ds, sender))
+	}
+	if !strings.Contains(line, "Last "+run.Finished.Local().Format("15:04")) ||
+		!(strings.Contains(line, "✓ "+strconv.Itoa(run.Found)+" order") || strings.Contains(line, "✗")) {
+		t.Errorf("status line %q does not show run %d (finished %v, %d orders)", line, run.ID, run.Finished.Local(), run.Found)
+	}
+	lag := lineAt.Sub(run.Finished)
+	t.Logf("Scrape now: run %d %s (%d orders, %s); status line %q %v after the run ended",
+		run.ID, run.Status, run.Found, run.Duration.Round(time.Millisecond), line, lag.Round(time.Millisecond))
+	if run.Trigger != scheduler.TriggerManual {
+		t.Errorf("the run's trigger is %q, want manual", run.Trigger)
+	}
+	if lag > 200*time.Millisecond {
+		t.Errorf("status line updated %v after the run ended, want ≤ 200 ms", lag)
+	}
+
+	// "Status…" starts the windows process; its window appears.
+	before := st.Schedule
+	clicked := time.Now()
+	if err := ds.click(sender, "Status…"); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(ctx, 10*time.Second, func() bool { return windowViewable(ds.Display, "worktray — Status") }) {
+		t.Fatalf("no status window; owner children %v", o.children())
+	}
+	appeared := time.Since(clicked)
+	t.Logf("status window visible %v after the menu click (process start included)", appeared.Round(time.Millisecond))
+	if appeared > 600*time.Millisecond {
+		t.Errorf("status window took %v to appear, want ≤ 600 ms", appeared)
+	}
+	time.Sleep(700 * time.Millisecond) // let it paint the snapshot
+	if shot := screenshot(t, ds.Display, "e2e-status-window.png"); shot != "" {
+		t.Logf("screenshot: %s", shot)
+	}
+	// Asking again raises the same process; another window joins it.
+	if err := ds.click(sender, "History…"); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(ctx, 10*time.Second, func() bool { return windowViewable(ds.Display, "worktray — History") }) {
+		t.Fatal("no history window")
+	}
+	kids := o.children()
+	if len(kids) != 1 {
+		t.Fatalf("windows processes %v, want exactly one", kids)
+	}
+	time.Sleep(700 * time.Millisecond)
+	if shot := screenshot(t, ds.Display, "e2e-history-window.png"); shot != "" {
+		t.Logf("screenshot: %s", shot)
+	}
+
+	// Killing the windows process leaves the owner and its schedule untouched.
+	if err := syscall.Kill(kids[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(ctx, 5*time.Second, func() bool { return len(o.children()) == 0 }) {
+		t.Fatal("the killed windows process is still there")
+	}
+	after, err := c.Status(ctx)
+	if err != nil {
+		t.Fatalf("the owner stopped answering after its window process was killed: %v", err)
+	}
+	if err := o.cmd.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("the owner died with its window process: %v", err)
+	}
+	if after.Schedule.Minute != before.Minute || after.Schedule.EveryHours != before.EveryHours || after.Paused != st.Paused {
+		t.Errorf("schedule changed: before %+v, after %+v", before, after.Schedule)
+	}
+	if _, err := ds.menu(sender); err != nil {
+		t.Errorf("the tray stopped answering: %v", err)
+	}
+	// And the next request starts a new windows process.
+	if err := ds.click(sender, "Work orders…"); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(ctx, 10*time.Second, func() bool { return windowViewable(ds.Display, "worktray — Work orders") }) {
+		t.Fatal("no work orders window after the windows process was killed")
+	}
+	time.Sleep(700 * time.Millisecond)
+	if shot := screenshot(t, ds.Display, "e2e-orders-window.png"); shot != "" {
+		t.Logf("screenshot: %s", shot)
+	}
+}
+
+// TestOwnerIdleCost measures the owner with its tray and no window: CPU ticks (utime+stime)
+// and RSS over WORKTRAY_IDLE_SECONDS (default 20; the figure is for 60).
+func TestOwnerIdleCost(t *testing.T) {
+	ds := startDesktop(t)
+	o := ds.startOwner(t)
+	registeredTray(t, ds)
+	seconds := 20
+	if v, err := strconv.Atoi(os.Getenv("WORKTRAY_IDLE_SECONDS")); err == nil && v > 0 {
+		seconds = v
+	}
+	settle := 10 * time.Second
+	window := time.Duration(seconds) * time.Second
+	c := control.NewClient(o.socket())
+	defer c.Close()
+	ctx := t.Context()
+	if !waitFor(ctx, 15*time.Second, func() bool { _, err := c.Status(ctx); return err == nil }) {
+		t.Fatal("the owner's control socket does not answer")
+	}
+	// A slot inside the window would run a scrape: measure paused then (the idle loop is the same).
+	if st, _ := c.Status(ctx); !st.Next.IsZero() && time.Until(st.Next) < settle+window+5*time.Second {
+		t.Logf("a slot at %v falls in the window: pausing scheduled runs", st.Next.Local())
+		if _, err := c.Pause(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	time.Sleep(settle)
+	t0, _, err := procStat(o.cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(window)
+	t1, rss, err := procStat(o.cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks := t1 - t0
+	t.Logf("owner idle with tray, no window, %d s: %d CPU ticks, %.1f MB RSS", seconds, ticks, float64(rss)/(1<<20))
+	if ticks > 2 {
+		t.Errorf("%d CPU ticks in %d s idle, want ≤ 2", ticks, seconds)
+	}
+	if rss > 30<<20 {
+		t.Errorf("RSS %.1f MB, want ≤ 30 MB", float64(rss)/(1<<20))
+	}
+}

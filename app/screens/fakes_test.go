@@ -1,0 +1,116 @@
+package screens
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"worktray/notify"
+	"worktray/scheduler"
+)
+
+var (
+	london = mustZone("Europe/London")
+	now    = time.Date(2026, 3, 10, 9, 45, 0, 0, time.UTC)
+)
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+func at(h, m int) time.Time { return time.Date(2026, 3, 10, h, m, 0, 0, time.UTC) }
+
+// testOptions run everything at once, on the test's goroutine.
+func testOptions() Options {
+	return Options{Location: london, Now: func() time.Time { return now }, Go: func(f func()) { f() }, Do: func(f func()) { f() }}
+}
+
+// fake is a backend that records calls.
+type fake struct {
+	mu    sync.Mutex
+	calls []string
+	err   error
+
+	runs   []scheduler.Run
+	orders []scheduler.Order
+	sched  scheduler.Schedule
+	portal Portal
+	alerts Alerts
+}
+
+func (f *fake) record(format string, args ...any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+	return f.err
+}
+
+func (f *fake) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fake) ScrapeNow(context.Context) error { return f.record("scrape") }
+func (f *fake) Cancel(context.Context) error    { return f.record("cancel") }
+func (f *fake) Pause(context.Context) error     { return f.record("pause") }
+func (f *fake) Resume(context.Context) error    { return f.record("resume") }
+func (f *fake) History(_ context.Context, n int, failed bool) ([]scheduler.Run, error) {
+	return f.runs, f.record("history %d %v", n, failed)
+}
+func (f *fake) Orders(_ context.Context, removed bool) ([]scheduler.Order, error) {
+	return f.orders, f.record("orders %v", removed)
+}
+func (f *fake) Schedule(context.Context) (scheduler.Schedule, error) { return f.sched, nil }
+func (f *fake) SaveSchedule(_ context.Context, s scheduler.Schedule) error {
+	return f.record("save schedule minute=%d", s.Minute)
+}
+func (f *fake) Portal(context.Context) (Portal, error) { return f.portal, nil }
+func (f *fake) SavePortal(_ context.Context, p PortalChange) error {
+	return f.record("save portal %s", p.URL)
+}
+func (f *fake) TestLogin(context.Context) (string, error) { return "logged in", f.record("test login") }
+func (f *fake) Alerts(context.Context) (Alerts, error)    { return f.alerts, nil }
+func (f *fake) SaveAlerts(_ context.Context, a AlertsChange) error {
+	return f.record("save alerts")
+}
+func (f *fake) SendTestAlert(context.Context) (string, error) { return "sent", f.record("send test") }
+
+func defaultSchedule() scheduler.Schedule {
+	s := scheduler.DefaultSchedule("Europe/London")
+	if err := s.Validate(); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func newFake() *fake {
+	return &fake{sched: defaultSchedule(),
+		portal: Portal{URL: "http://127.0.0.1:8099/login", Profile: "demo", Username: "tech@example.com", PasswordSet: true},
+		alerts: Alerts{Settings: notify.DefaultSettings()}}
+}
+
+// manyRuns makes n finished runs, newest first, every hour back from now; every seventh failed.
+func manyRuns(n int) []scheduler.Run {
+	runs := make([]scheduler.Run, n)
+	for i := range runs {
+		start := at(9, 30).Add(-time.Duration(i) * time.Hour)
+		r := scheduler.Run{ID: uint64(n - i), Trigger: scheduler.TriggerScheduled, Slot: start, Attempt: 1,
+			Started: start, Status: scheduler.StatusSucceeded,
+			Found: 40 + (i*7)%25, New: i % 3, Changed: i % 2, Removed: i % 4 / 3,
+			Duration: time.Duration(3000+(i*733)%4000) * time.Millisecond}
+		if i%7 == 3 {
+			r.Status, r.ErrorClass, r.Message = scheduler.StatusFailed, scheduler.ClassTimeout, "the list page did not load within 30s"
+			r.Found, r.New, r.Changed, r.Removed = 0, 0, 0, 0
+			r.Artifacts = []string{"/data/artifacts/run-" + fmt.Sprint(r.ID) + ".png", "/data/artifacts/run-" + fmt.Sprint(r.ID) + ".html"}
+		}
+		r.Finished = start.Add(r.Duration)
+		runs[i] = r
+	}
+	return runs
+}

@@ -1,0 +1,134 @@
+package screens
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+type toggle struct{ on bool }
+
+func (t *toggle) Enabled() bool            { return t.on }
+func (t *toggle) SetEnabled(on bool) error { t.on = on; return nil }
+
+func newSettingsWindow(t *testing.T) (*Settings, *fake, fyne.Window) {
+	t.Helper()
+	test.NewTempApp(t)
+	f := newFake()
+	s := NewSettings(f, SettingsOptions{Options: testOptions(), StartAtLogin: &toggle{},
+		DataDir: "/home/tech/.local/share/worktray", LogDir: "/home/tech/.local/state/worktray/logs"})
+	w := test.NewWindow(s.Content())
+	t.Cleanup(w.Close)
+	w.Resize(fyne.NewSize(720, 700))
+	s.Load()
+	return s, f, w
+}
+
+func TestSettingsTabs(t *testing.T) {
+	s, _, w := newSettingsWindow(t)
+	for i, name := range []string{"schedule", "portal", "alerts", "general"} {
+		s.SelectTab(i)
+		test.AssertImageMatches(t, "settings_"+name+".png", w.Canvas().Capture())
+	}
+}
+
+func TestSettingsPreviewFollowsEdits(t *testing.T) {
+	s, _, _ := newSettingsWindow(t)
+	if got := s.preview.Text; got != "10:30, 11:30, 12:30, 13:30, 14:30" {
+		t.Errorf("preview = %q", got)
+	}
+	s.minute.SetText("5")
+	s.every.SetSelected("2")
+	s.hour.SetText("1")
+	if got := s.preview.Text; got != "11:05, 13:05, 15:05, 17:05, 19:05" {
+		t.Errorf("preview after minute 5 every 2 h from 01:00 = %q", got)
+	}
+}
+
+func TestSettingsInvalidNeverSaves(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		tab    int
+		edit   func(s *Settings)
+		save   func(s *Settings) *widget.Label
+		field  string
+		golden string
+	}{
+		{"minute 60", 0, func(s *Settings) { s.minute.SetText("60") }, func(s *Settings) *widget.Label { s.saveSchedule(); return s.schedErrs["minute"] },
+			"minute: must be between 0 and 59, got 60", "settings_invalid_minute.png"},
+		{"minute not a number", 0, func(s *Settings) { s.minute.SetText("half past") }, func(s *Settings) *widget.Label { s.saveSchedule(); return s.schedErrs["minute"] },
+			`minute: "half past" is not a whole number`, ""},
+		{"no weekday", 0, func(s *Settings) {
+			for _, c := range s.weekdays {
+				c.SetChecked(false)
+			}
+		}, func(s *Settings) *widget.Label { s.saveSchedule(); return s.schedErrs["weekdays"] }, "weekdays: choose at least one day", ""},
+		{"bad zone", 0, func(s *Settings) { s.zone.SetText("Mars/Olympus") }, func(s *Settings) *widget.Label { s.saveSchedule(); return s.schedErrs["zone"] },
+			`zone: "Mars/Olympus" is not a known IANA time zone`, ""},
+		{"empty URL", 1, func(s *Settings) { s.portalURL.SetText("") }, func(s *Settings) *widget.Label { s.savePortal(); return s.portalErrs["url"] },
+			"url: is empty; enter the address of the portal's login page", "settings_invalid_url.png"},
+		{"bad Pushover key", 2, func(s *Settings) { s.pushEnabled.SetChecked(true); s.token.SetText("tooshort") },
+			func(s *Settings) *widget.Label { s.saveAlerts(); return s.alertErrs["pushover_token"] },
+			"pushover_token: must be exactly 30 letters and digits (got 8 characters)", "settings_invalid_pushover.png"},
+		{"bad quiet hours", 2, func(s *Settings) { s.quiet.SetChecked(true); s.quietFrom.SetText("25:00") },
+			func(s *Settings) *widget.Label { s.saveAlerts(); return s.alertErrs["quiet_from"] }, "quiet_from:", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, f, w := newSettingsWindow(t)
+			s.SelectTab(tt.tab)
+			tt.edit(s)
+			l := tt.save(s)
+			if l.Hidden || !strings.HasPrefix(l.Text, tt.field) {
+				t.Errorf("error label = %q (hidden %v), want %q", l.Text, l.Hidden, tt.field)
+			}
+			if calls := f.Calls(); len(calls) != 0 {
+				t.Errorf("invalid input reached the owner: %v", calls)
+			}
+			if tt.golden != "" {
+				test.AssertImageMatches(t, tt.golden, w.Canvas().Capture())
+			}
+		})
+	}
+}
+
+func TestSettingsValidSaves(t *testing.T) {
+	s, f, _ := newSettingsWindow(t)
+	s.minute.SetText("15")
+	s.saveSchedule()
+	s.portalPass.SetText("hunter2")
+	s.savePortal()
+	s.token.SetText(strings.Repeat("a", 30))
+	s.userKey.SetText(strings.Repeat("b", 30))
+	s.saveAlerts()
+	want := []string{"save schedule minute=15", "save portal http://127.0.0.1:8099/login", "save alerts"}
+	if got := f.Calls(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("calls = %v, want %v", got, want)
+	}
+	if s.schedMsg.Text != "Saved. Next run 10:15." {
+		t.Errorf("schedule message = %q", s.schedMsg.Text)
+	}
+}
+
+func TestSettingsStartAtLogin(t *testing.T) {
+	test.NewTempApp(t)
+	tg := &toggle{}
+	s := NewSettings(newFake(), SettingsOptions{Options: testOptions(), StartAtLogin: tg})
+	_ = test.NewWindow(s.Content())
+	s.SelectTab(3)
+	var check *widget.Check
+	for _, o := range test.LaidOutObjects(s.Content()) {
+		if c, ok := o.(*widget.Check); ok && c.Text == "Start worktray when I log in" {
+			check = c
+		}
+	}
+	if check == nil {
+		t.Fatal("no start-at-login check")
+	}
+	test.Tap(check)
+	if !tg.on {
+		t.Error("checking the box did not enable the autostart entry")
+	}
+}

@@ -1,0 +1,88 @@
+package screens
+
+import (
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"worktray/app/view"
+)
+
+// bannerBox shows a view.Banner: a coloured panel with a bold title and a wrapped body. It hides
+// itself when the banner's severity is None.
+type bannerBox struct {
+	bg    *canvas.Rectangle
+	title *widget.Label
+	body  *widget.Label
+	box   *fyne.Container
+}
+
+func newBannerBox() *bannerBox {
+	b := &bannerBox{
+		bg:    canvas.NewRectangle(color.Transparent),
+		title: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		body:  widget.NewLabel(""),
+	}
+	b.bg.CornerRadius = 6
+	b.body.Wrapping = fyne.TextWrapWord
+	b.box = container.NewStack(b.bg, container.NewPadded(container.NewVBox(b.title, b.body)))
+	b.box.Hide()
+	return b
+}
+
+func (b *bannerBox) set(v view.Banner) {
+	if v.Severity == view.SeverityNone {
+		b.box.Hide()
+		return
+	}
+	b.bg.FillColor = severityColor(v.Severity)
+	b.bg.Refresh()
+	b.title.SetText(v.Title)
+	b.body.SetText(v.Body)
+	b.box.Show()
+}
+
+func severityColor(s view.Severity) color.Color {
+	switch s {
+	case view.SeverityError:
+		return color.NRGBA{R: 0xd6, G: 0x2f, B: 0x2f, A: 0x40}
+	case view.SeverityWarning:
+		return color.NRGBA{R: 0xf0, G: 0xa2, B: 0x02, A: 0x48}
+	default:
+		return color.NRGBA{R: 0x1f, G: 0x6f, B: 0xc9, A: 0x30}
+	}
+}
+
+// errorLabel is a label in the theme's error colour for a message next to a field or a button;
+// empty, it takes no room.
+func errorLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	return l
+}
+
+func setMessage(l *widget.Label, text string) {
+	l.SetText(text)
+	if text == "" {
+		l.Hide()
+	} else {
+		l.Show()
+	}
+}
+
+// heading is a bold section title.
+func heading(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// spacer is an empty object of a fixed height.
+func spacer(h float32) fyne.CanvasObject {
+	r := canvas.NewRectangle(color.Transparent)
+	r.SetMinSize(fyne.NewSize(1, h))
+	return r
+}

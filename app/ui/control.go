@@ -1,0 +1,136 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"worktray/app/screens"
+	"worktray/control"
+	"worktray/notify"
+	"worktray/scheduler"
+)
+
+// ControlBackend is the Backend of the windows: the owner's control API.
+type ControlBackend struct {
+	C *control.Client
+}
+
+var _ Backend = ControlBackend{}
+
+// Snapshot implements Backend.
+func (b ControlBackend) Snapshot(ctx context.Context) (scheduler.Snapshot, error) {
+	st, err := b.C.Status(ctx)
+	return st.Snapshot, err
+}
+
+// Follow implements Backend.
+func (b ControlBackend) Follow(ctx context.Context, fn func(scheduler.Event)) error {
+	s, err := b.C.Events(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for {
+		ev, err := s.Next()
+		if err != nil {
+			if err == io.EOF {
+				return fmt.Errorf("worktray stopped")
+			}
+			return err
+		}
+		fn(ev.Event)
+	}
+}
+
+// ScrapeNow implements screens.StatusActions.
+func (b ControlBackend) ScrapeNow(ctx context.Context) error { _, err := b.C.Scrape(ctx); return err }
+
+// Cancel implements screens.StatusActions.
+func (b ControlBackend) Cancel(ctx context.Context) error { return b.C.Cancel(ctx) }
+
+// Pause implements screens.StatusActions.
+func (b ControlBackend) Pause(ctx context.Context) error { _, err := b.C.Pause(ctx); return err }
+
+// Resume implements screens.StatusActions.
+func (b ControlBackend) Resume(ctx context.Context) error { _, err := b.C.Resume(ctx); return err }
+
+// History implements screens.HistorySource.
+func (b ControlBackend) History(ctx context.Context, n int, failed bool) ([]scheduler.Run, error) {
+	return b.C.History(ctx, n, failed)
+}
+
+// Orders implements screens.OrdersSource.
+func (b ControlBackend) Orders(ctx context.Context, removed bool) ([]scheduler.Order, error) {
+	return b.C.Orders(ctx, removed)
+}
+
+// Schedule implements screens.SettingsBackend.
+func (b ControlBackend) Schedule(ctx context.Context) (scheduler.Schedule, error) {
+	info, err := b.C.Schedule(ctx)
+	return info.Schedule, err
+}
+
+// SaveSchedule implements screens.SettingsBackend.
+func (b ControlBackend) SaveSchedule(ctx context.Context, s scheduler.Schedule) error {
+	_, err := b.C.SetSchedule(ctx, s)
+	return err
+}
+
+// Portal implements screens.SettingsBackend.
+func (b ControlBackend) Portal(ctx context.Context) (screens.Portal, error) {
+	p, err := b.C.Portal(ctx)
+	return screens.Portal{URL: p.URL, Profile: p.Profile, Username: p.Username, PasswordSet: p.PasswordSet}, err
+}
+
+// SavePortal implements screens.SettingsBackend.
+func (b ControlBackend) SavePortal(ctx context.Context, p screens.PortalChange) error {
+	_, err := b.C.SetPortal(ctx, control.PortalInput{URL: p.URL, Profile: p.Profile, Username: p.Username, Password: p.Password})
+	return err
+}
+
+// TestLogin implements screens.SettingsBackend.
+func (b ControlBackend) TestLogin(ctx context.Context) (string, error) {
+	if err := b.C.TestLogin(ctx); err != nil {
+		return "", err
+	}
+	return "Logged in to the portal.", nil
+}
+
+// Alerts implements screens.SettingsBackend. The control API has no read of the alert settings
+// of its own: an update that changes nothing answers with them.
+func (b ControlBackend) Alerts(ctx context.Context) (screens.Alerts, error) {
+	info, err := b.C.SetAlerts(ctx, control.AlertsInput{})
+	if err != nil {
+		return screens.Alerts{}, err
+	}
+	s := notify.DefaultSettings()
+	if len(info.Settings) > 0 {
+		if err := json.Unmarshal(info.Settings, &s); err != nil {
+			return screens.Alerts{}, fmt.Errorf("reading the alert settings: %w", err)
+		}
+	}
+	return screens.Alerts{Settings: s, KeysSet: info.PushoverKeysSet}, nil
+}
+
+// SaveAlerts implements screens.SettingsBackend.
+func (b ControlBackend) SaveAlerts(ctx context.Context, a screens.AlertsChange) error {
+	s := a.Settings
+	_, err := b.C.SetAlerts(ctx, control.AlertsInput{
+		PushoverEnabled: &s.PushoverEnabled, DesktopEnabled: &s.DesktopEnabled,
+		FailureThreshold: &s.FailureThreshold, RenotifyMinutes: &s.RenotifyMinutes,
+		QuietEnabled: &s.QuietEnabled, QuietFrom: &s.QuietFrom, QuietTo: &s.QuietTo, QuietZone: &s.QuietZone,
+		NewOrdersDesktop: &s.NewOrdersDesktop, NewOrdersPushover: &s.NewOrdersPushover, LargeDropAlert: &s.LargeDropAlert,
+		PushoverToken: a.Token, PushoverUserKey: a.UserKey,
+	})
+	return err
+}
+
+// SendTestAlert implements screens.SettingsBackend.
+func (b ControlBackend) SendTestAlert(ctx context.Context) (string, error) {
+	if err := b.C.SendTestAlert(ctx); err != nil {
+		return "", err
+	}
+	return "Test alert sent.", nil
+}

@@ -1,0 +1,229 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"worktray/scheduler"
+)
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// clock formats an instant in local time: the time alone today, with the weekday within a week,
+// with the date otherwise.
+func clock(t, now time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	t, now = t.Local(), now.Local()
+	switch {
+	case sameDay(t, now):
+		return t.Format("15:04")
+	case t.After(now.Add(-6*24*time.Hour)) && t.Before(now.Add(6*24*time.Hour)):
+		return t.Format("Mon 15:04")
+	default:
+		return t.Format("2006-01-02 15:04")
+	}
+}
+
+func sameDay(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
+}
+
+// relative says "in 12 min" or "12 min ago".
+func relative(t, now time.Time) string {
+	d := t.Sub(now)
+	if d >= 0 {
+		if d < time.Minute {
+			return "in less than a minute"
+		}
+		return "in " + span(d)
+	}
+	d = -d
+	if d < time.Minute {
+		return "just now"
+	}
+	return span(d) + " ago"
+}
+
+// span formats a duration for people: "12 min", "2 h 5 min", "3 days 4 h".
+func span(d time.Duration) string {
+	m := int((d + 30*time.Second) / time.Minute)
+	switch {
+	case m < 60:
+		return fmt.Sprintf("%d min", m)
+	case m < 24*60:
+		if m%60 == 0 {
+			return fmt.Sprintf("%d h", m/60)
+		}
+		return fmt.Sprintf("%d h %d min", m/60, m%60)
+	default:
+		days, h := m/(24*60), (m%(24*60))/60
+		unit := "days"
+		if days == 1 {
+			unit = "day"
+		}
+		if h == 0 {
+			return fmt.Sprintf("%d %s", days, unit)
+		}
+		return fmt.Sprintf("%d %s %d h", days, unit, h)
+	}
+}
+
+// seconds formats a run's duration: "4.2 s", "1 min 5 s".
+func seconds(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Minute:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	default:
+		return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
+	}
+}
+
+// mark is the one-character outcome of a run.
+func mark(s scheduler.RunStatus) string {
+	switch s {
+	case scheduler.StatusSucceeded:
+		return "✓"
+	case scheduler.StatusRunning:
+		return "…"
+	case scheduler.StatusCanceled:
+		return "⊘"
+	default:
+		return "✗"
+	}
+}
+
+// runSummary is one line about a run: "09:30 ✓ succeeded · 52 orders (3 new) · 4.2 s".
+func runSummary(r scheduler.Run, now time.Time) string {
+	at := r.Started
+	if at.IsZero() {
+		at = r.Finished
+	}
+	parts := []string{fmt.Sprintf("%s %s %s", clock(at, now), mark(r.Status), r.Status)}
+	switch r.Status {
+	case scheduler.StatusSucceeded:
+		o := fmt.Sprintf("%d orders", r.Found)
+		var ch []string
+		if r.New > 0 {
+			ch = append(ch, fmt.Sprintf("%d new", r.New))
+		}
+		if r.Changed > 0 {
+			ch = append(ch, fmt.Sprintf("%d changed", r.Changed))
+		}
+		if r.Removed > 0 {
+			ch = append(ch, fmt.Sprintf("%d removed", r.Removed))
+		}
+		if len(ch) > 0 {
+			o += " (" + strings.Join(ch, ", ") + ")"
+		}
+		parts = append(parts, o)
+	case scheduler.StatusMissed:
+		parts = append(parts, r.Message)
+	default:
+		if r.ErrorClass != "" {
+			parts = append(parts, fmt.Sprintf("%s: %s", r.ErrorClass, r.Message))
+		} else if r.Message != "" {
+			parts = append(parts, r.Message)
+		}
+	}
+	if r.Status != scheduler.StatusMissed && r.Duration > 0 {
+		parts = append(parts, seconds(r.Duration))
+	}
+	if r.LargeDrop {
+		parts = append(parts, "⚠ large drop")
+	}
+	return strings.Join(parts, " · ")
+}
+
+var dayNames = []string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
+
+// describeSchedule says when a schedule runs, in one line.
+func describeSchedule(s scheduler.Schedule) string {
+	var parts []string
+	if !s.Enabled {
+		parts = append(parts, "disabled")
+	}
+	if s.EveryHours <= 1 {
+		parts = append(parts, fmt.Sprintf("every hour at :%02d", s.Minute))
+	} else {
+		parts = append(parts, fmt.Sprintf("every %d hours at :%02d from %02d:%02d", s.EveryHours, s.Minute, s.Hour, s.Minute))
+	}
+	if s.ActiveFrom == s.ActiveTo || (s.ActiveFrom == 0 && s.ActiveTo == 24) {
+		parts = append(parts, "all day")
+	} else {
+		parts = append(parts, fmt.Sprintf("active %02d:00–%02d:00", s.ActiveFrom, s.ActiveTo))
+	}
+	parts = append(parts, describeWeekdays(s.Weekdays))
+	parts = append(parts, s.Zone)
+	return strings.Join(parts, " · ")
+}
+
+func describeWeekdays(ds []time.Weekday) string {
+	on := map[time.Weekday]bool{}
+	for _, d := range ds {
+		on[d] = true
+	}
+	switch {
+	case len(on) == 7:
+		return "every day"
+	case len(on) == 5 && !on[time.Saturday] && !on[time.Sunday]:
+		return "Mon–Fri"
+	case len(on) == 2 && on[time.Saturday] && on[time.Sunday]:
+		return "weekends"
+	}
+	var names []string
+	for d := time.Monday; ; d = (d + 1) % 7 {
+		if on[d] {
+			names = append(names, dayNames[d])
+		}
+		if d == time.Sunday {
+			break
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// describePolicy says how a schedule handles lateness and failure.
+func describePolicy(s scheduler.Schedule) string {
+	cu := "off"
+	if s.CatchUp {
+		cu = "on"
+	}
+	return fmt.Sprintf("grace %d min · catch-up %s · %d retries from %d min", s.GraceMinutes, cu, s.Retries, s.RetryBackoff)
+}
+
+// progressLine describes where a run is: "list · page 2/5 · 30 orders".
+func progressLine(p scheduler.Progress) string {
+	parts := []string{string(p.Stage)}
+	if p.Page > 0 {
+		if p.Pages > 0 {
+			parts = append(parts, fmt.Sprintf("page %d/%d", p.Page, p.Pages))
+		} else {
+			parts = append(parts, fmt.Sprintf("page %d", p.Page))
+		}
+	}
+	parts = append(parts, fmt.Sprintf("%d orders", p.Orders))
+	if p.Message != "" {
+		parts = append(parts, p.Message)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// bar draws a progress bar of width cells.
+func bar(percent, width int) string {
+	percent = max(0, min(100, percent))
+	full := percent * width / 100
+	return "[" + strings.Repeat("█", full) + strings.Repeat("░", width-full) + "]"
+}

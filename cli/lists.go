@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"worktray/control"
+	"worktray/scheduler"
+	"worktray/store"
+)
+
+func cmdHistory(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	n := fs.Int("n", 20, "how many runs")
+	failed := fs.Bool("failed", false, "only failed runs")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	if *n < 1 {
+		return usagef("-n must be at least 1, got %d", *n)
+	}
+	runs, err := e.owner().History(ctx, *n, *failed)
+	if errors.Is(err, control.ErrNoOwner) {
+		var db *store.DB
+		if db, err = e.openLocal(); err != nil {
+			return err
+		}
+		defer db.Close()
+		e.note(notRunningNote)
+		runs, err = db.Runs(store.RunQuery{Limit: *n, OnlyFailed: *failed})
+	}
+	if err != nil {
+		return err
+	}
+	if e.json {
+		writeJSON(e.io.Out, control.RunsResponse{Runs: nonNil(runs)})
+		return nil
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(e.io.Out, "no runs yet")
+		return nil
+	}
+	now := e.now()
+	tw := tabwriter.NewWriter(e.io.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTARTED\tTRIGGER\tSTATUS\tORDERS\tNEW\tDURATION\tDETAIL")
+	for _, r := range runs {
+		at := r.Started
+		if r.Status == scheduler.StatusMissed && len(r.MissedSlots) > 0 {
+			at = r.MissedSlots[0]
+		}
+		detail := r.Message
+		if r.ErrorClass != "" {
+			detail = string(r.ErrorClass) + ": " + r.Message
+		}
+		found, nw := strconv.Itoa(r.Found), strconv.Itoa(r.New)
+		if r.Status != scheduler.StatusSucceeded {
+			found, nw = "-", "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\n", r.ID, clock(at, now), r.Trigger, mark(r.Status), r.Status,
+			found, nw, seconds(r.Duration), oneLine(detail, 90))
+	}
+	return tw.Flush()
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func cmdOrders(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	asCSV := fs.Bool("csv", false, "print CSV (every field)")
+	all := fs.Bool("all", false, "include removed orders")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	if *asCSV && e.json {
+		return usagef("--csv and --json exclude each other")
+	}
+	orders, err := e.owner().Orders(ctx, *all)
+	if errors.Is(err, control.ErrNoOwner) {
+		var db *store.DB
+		if db, err = e.openLocal(); err != nil {
+			return err
+		}
+		defer db.Close()
+		if !*asCSV {
+			e.note(notRunningNote)
+		} else {
+			fmt.Fprintln(e.io.Err, notRunningNote)
+		}
+		orders, err = db.Orders(*all)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case e.json:
+		writeJSON(e.io.Out, control.OrdersResponse{Orders: nonNil(orders)})
+		return nil
+	case *asCSV:
+		return writeOrdersCSV(e, orders)
+	}
+	if len(orders) == 0 {
+		fmt.Fprintln(e.io.Out, "no work orders stored")
+		return nil
+	}
+	now := e.now()
+	tw := tabwriter.NewWriter(e.io.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NUMBER\tVISIT\tCUSTOMER\tSITE\tCITY\tSERVICE\t")
+	for _, o := range orders {
+		flag := ""
+		switch {
+		case !o.RemovedAt.IsZero():
+			flag = "removed"
+		case now.Sub(o.FirstSeen) < 24*time.Hour:
+			flag = "new"
+		case !o.ChangedAt.IsZero() && now.Sub(o.ChangedAt) < 24*time.Hour:
+			flag = "changed"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.Number, o.VisitDate, oneLine(o.Customer, 30),
+			oneLine(o.SiteName, 30), o.Address.City, oneLine(o.ServiceName, 30), flag)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.io.Out, "%d work orders\n", len(orders))
+	return nil
+}
+
+func writeOrdersCSV(e *env, orders []scheduler.Order) error {
+	w := csv.NewWriter(e.io.Out)
+	_ = w.Write([]string{"portal_id", "number", "customer", "store_number", "site_name", "street", "city", "state", "zip",
+		"service_code", "service_name", "items", "visit_date", "visit_url", "instructions",
+		"first_seen", "last_seen", "changed_at", "removed_at"})
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	for _, o := range orders {
+		_ = w.Write([]string{o.PortalID, o.Number, o.Customer, o.StoreNumber, o.SiteName, o.Address.Street, o.Address.City,
+			o.Address.State, o.Address.Zip, o.ServiceCode, o.ServiceName, strings.Join(o.Items, "; "), o.VisitDate, o.VisitURL,
+			o.Instructions, ts(o.FirstSeen), ts(o.LastSeen), ts(o.ChangedAt), ts(o.RemovedAt)})
+	}
+	w.Flush()
+	return w.Error()
+}
+
+func cmdBackup(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("usage: worktray backup FILE")
+	}
+	path, err := filepath.Abs(pos[0])
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		path = filepath.Join(path, "worktray-"+e.now().UTC().Format("20060102-150405")+".db")
+	}
+	res, err := e.owner().Backup(ctx, path)
+	if errors.Is(err, control.ErrNoOwner) {
+		var db *store.DB
+		if db, err = e.openLocal(); err != nil {
+			return err
+		}
+		defer db.Close()
+		e.note("worktray is not running; copying the store directly")
+		if err = db.Backup(ctx, path); err == nil {
+			res = control.BackupResult{Path: path}
+			if fi, serr := os.Stat(path); serr == nil {
+				res.Bytes = fi.Size()
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if e.json {
+		writeJSON(e.io.Out, res)
+		return nil
+	}
+	fmt.Fprintf(e.io.Out, "backed up the store to %s (%s)\n", res.Path, bytesText(res.Bytes))
+	return nil
+}
+
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%d bytes", n)
+	}
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

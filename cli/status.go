@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"worktray/control"
+	"worktray/scheduler"
+)
+
+// status returns the owner's status, or the stored state when no owner runs (local is then true).
+func (e *env) status(ctx context.Context) (st control.Status, local bool, err error) {
+	st, err = e.owner().Status(ctx)
+	if !errors.Is(err, control.ErrNoOwner) {
+		return st, false, err
+	}
+	db, err := e.openLocal()
+	if err != nil {
+		return st, true, err
+	}
+	defer db.Close()
+	st, err = localStatus(db, e.now())
+	return st, true, err
+}
+
+func cmdStatus(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	st, local, err := e.status(ctx)
+	if err != nil {
+		return err
+	}
+	if local {
+		e.note(notRunningNote)
+	}
+	if e.json {
+		writeJSON(e.io.Out, st)
+		return nil
+	}
+	printStatus(e.io.Out, st, e.now())
+	return nil
+}
+
+// printStatus renders a status for people.
+func printStatus(w io.Writer, st control.Status, now time.Time) {
+	line := func(label, format string, args ...any) {
+		fmt.Fprintf(w, "%-10s %s\n", label+":", fmt.Sprintf(format, args...))
+	}
+	if o := st.Owner; o != nil {
+		mode := "with tray"
+		if o.Headless {
+			mode = "headless"
+		}
+		line("Owner", "running (pid %d, %s, up %s)", o.PID, mode, span(now.Sub(o.Started)))
+	}
+	switch {
+	case st.Paused:
+		line("Next run", "paused (worktray resume)")
+	case !st.Schedule.Enabled:
+		line("Next run", "none: the schedule is disabled")
+	case st.Next.IsZero():
+		line("Next run", "none")
+	default:
+		line("Next run", "%s (%s)", clock(st.Next, now), relative(st.Next, now))
+	}
+	if st.LastRun != nil {
+		line("Last run", "%s", runSummary(*st.LastRun, now))
+	} else {
+		line("Last run", "never")
+	}
+	if st.LastSuccess != nil && (st.LastRun == nil || st.LastSuccess.ID != st.LastRun.ID) {
+		line("Last OK", "%s", runSummary(*st.LastSuccess, now))
+	}
+	line("Schedule", "%s", describeSchedule(st.Schedule))
+	line("Orders", "%d", st.Orders)
+	if st.Running != nil {
+		r := st.Running
+		p := scheduler.Progress{Stage: scheduler.StageStarting}
+		if st.Progress != nil {
+			p = *st.Progress
+		}
+		line("Running", "run %d (%s, started %s) %s %d%% · %s", r.ID, r.Trigger, relative(r.Started, now),
+			bar(p.Percent, 20), p.Percent, progressLine(p))
+	}
+	for _, r := range st.StaleRuns {
+		line("Stale", "run %d was left running by pid %d; it is marked interrupted when worktray starts", r.ID, r.PID)
+	}
+	if st.Overdue() {
+		line("⚠ Overdue", "the %s slot has not started (%s late)", clock(st.OverdueSlot, now), span(st.OverdueBy))
+	}
+	if st.LastMissed != nil {
+		line("✗ Missed", "%s", st.LastMissed.Message)
+	}
+	if n := len(st.MissedWhileStopped); n > 0 {
+		line("✗ Missed", "%s while worktray was not running", scheduler.MissedMessage(st.MissedWhileStopped, time.Local))
+	}
+	if st.ConsecutiveFailures > 0 {
+		since := ""
+		if !st.FailingSince.IsZero() {
+			since = " since " + clock(st.FailingSince, now)
+		}
+		line("✗ Failing", "%d consecutive failed run%s%s: %s: %s", st.ConsecutiveFailures, plural(st.ConsecutiveFailures),
+			since, st.LastErrorClass, st.LastError)
+	}
+	if !st.RetryAt.IsZero() {
+		line("Retry", "%s (%s)", clock(st.RetryAt, now), relative(st.RetryAt, now))
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func cmdPause(ctx context.Context, e *env, args []string) error {
+	return e.simple(args, func() (control.Status, error) { return e.owner().Pause(ctx) },
+		func(st control.Status) string { return "scheduled runs are paused; `worktray resume` resumes them" })
+}
+
+func cmdResume(ctx context.Context, e *env, args []string) error {
+	return e.simple(args, func() (control.Status, error) { return e.owner().Resume(ctx) },
+		func(st control.Status) string {
+			if st.Next.IsZero() {
+				return "scheduled runs resumed"
+			}
+			return fmt.Sprintf("scheduled runs resumed; next run %s (%s)", clock(st.Next, e.now()), relative(st.Next, e.now()))
+		})
+}
+
+// simple runs a command with no arguments that goes to the owner and prints a sentence.
+func (e *env) simple(args []string, do func() (control.Status, error), say func(control.Status) string) error {
+	fs := e.flags()
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	st, err := do()
+	if err != nil {
+		return err
+	}
+	if e.json {
+		writeJSON(e.io.Out, st)
+	} else {
+		fmt.Fprintln(e.io.Out, say(st))
+	}
+	return nil
+}
+
+func cmdCancel(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	c := e.owner()
+	before, err := c.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.Cancel(ctx); err != nil {
+		return err
+	}
+	if e.json {
+		out := map[string]any{"canceled": true}
+		if before.Running != nil {
+			out["run"] = before.Running
+		}
+		writeJSON(e.io.Out, out)
+		return nil
+	}
+	if before.Running != nil {
+		fmt.Fprintf(e.io.Out, "canceling run %d (%s, started %s)\n", before.Running.ID, before.Running.Trigger,
+			relative(before.Running.Started, e.now()))
+	} else {
+		fmt.Fprintln(e.io.Out, "canceling the running scrape")
+	}
+	return nil
+}

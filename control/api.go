@@ -1,0 +1,217 @@
+// Package control is worktray's local control API: an HTTP server on a unix socket that the owner
+// process runs, and the client that the CLI, the windows process and a second launch use to talk
+// to it. The owner holds the store and runs the scheduler; every other process is a client (see
+// DESIGN.md, "One owner, many clients").
+//
+// The socket lives in a directory of mode 0700 and has mode 0600, and the server refuses any
+// connection whose peer (SO_PEERCRED) is another user id. Every response is JSON; an error is
+// {"error": "...", "code": "...", "field": "..."} with a 4xx or 5xx status.
+//
+// Routes (all under /api):
+//
+//	GET  /api/status              Status
+//	POST /api/scrape              202 {"run": Run}; 409 code already_running with the running run
+//	POST /api/cancel              200; 409 code not_running
+//	POST /api/pause, /api/resume  200 Status
+//	GET  /api/history?n=20&failed=true   {"runs": [Run]}
+//	GET  /api/runs/{id}           Run; 404 code not_found
+//	GET  /api/orders?removed=true {"orders": [Order]}
+//	GET  /api/schedule            ScheduleInfo
+//	PUT  /api/schedule            ScheduleInfo; 422 code invalid naming the fields, nothing saved
+//	POST /api/schedule/preview?n=5  ScheduleInfo (not saved); 422 as above
+//	GET  /api/events              NDJSON stream of scheduler.Event
+//	POST /api/window              {"window": "status"}; 501 code no_windows for a headless owner
+//	GET  /api/scheduler/health    Health; 200 healthy, 503 unhealthy
+//	POST /api/backup              {"path": "/abs/file"} → BackupResult
+//	POST /api/diagnose            {"fix": bool} → Diagnosis
+//	GET  /api/portal, PUT /api/portal, POST /api/portal/test
+//	PUT  /api/alerts, POST /api/alerts/test
+package control
+
+import (
+	"encoding/json"
+	"time"
+
+	"worktray/scheduler"
+)
+
+// OwnerInfo describes the owner process.
+type OwnerInfo struct {
+	PID      int       `json:"pid"`
+	Started  time.Time `json:"started"` // UTC
+	Headless bool      `json:"headless"`
+	Demo     bool      `json:"demo,omitempty"`
+	Version  string    `json:"version,omitempty"`
+	DataDir  string    `json:"data_dir,omitempty"`
+	LogDir   string    `json:"log_dir,omitempty"`
+	Socket   string    `json:"socket,omitempty"`
+}
+
+// Status is the answer to GET /api/status: the scheduler's snapshot and who the owner is.
+type Status struct {
+	scheduler.Snapshot
+	// Owner is the running owner; nil when the status was read from the store because no owner
+	// runs.
+	Owner *OwnerInfo `json:"owner,omitempty"`
+	// MissedWhileStopped lists slots that passed with no owner running (read from the store only;
+	// the owner records them as missed when it starts).
+	MissedWhileStopped []time.Time `json:"missed_while_stopped,omitempty"`
+	// StaleRuns are runs still marked running although no owner runs (read from the store only;
+	// the owner marks them interrupted when it starts).
+	StaleRuns []scheduler.Run `json:"stale_runs,omitempty"`
+}
+
+// ScheduleInfo is a schedule with its next runs.
+type ScheduleInfo struct {
+	Schedule scheduler.Schedule `json:"schedule"`
+	NextRuns []time.Time        `json:"next_runs"`
+}
+
+// RunResponse answers POST /api/scrape.
+type RunResponse struct {
+	Run scheduler.Run `json:"run"`
+}
+
+// RunsResponse answers GET /api/history.
+type RunsResponse struct {
+	Runs []scheduler.Run `json:"runs"`
+}
+
+// OrdersResponse answers GET /api/orders.
+type OrdersResponse struct {
+	Orders []scheduler.Order `json:"orders"`
+}
+
+// WindowRequest is the body of POST /api/window.
+type WindowRequest struct {
+	Window string `json:"window"` // status, history, orders or settings
+}
+
+// Windows lists the window names WindowRequest accepts.
+var windows = []string{"status", "history", "orders", "settings"}
+
+// BackupRequest is the body of POST /api/backup.
+type BackupRequest struct {
+	Path string `json:"path"` // absolute; the owner writes the copy there
+}
+
+// BackupResult answers POST /api/backup.
+type BackupResult struct {
+	Path  string `json:"path"`
+	Bytes int64  `json:"bytes"`
+}
+
+// DiagnoseRequest is the body of POST /api/diagnose.
+type DiagnoseRequest struct {
+	Fix bool `json:"fix"`
+}
+
+// CheckStatus is the outcome of one diagnostic check.
+type CheckStatus string
+
+// The outcomes of a check.
+const (
+	CheckOK   CheckStatus = "ok"
+	CheckInfo CheckStatus = "info"
+	CheckWarn CheckStatus = "warn"
+	CheckFail CheckStatus = "fail"
+)
+
+// Check is one line of a diagnosis.
+type Check struct {
+	Name   string      `json:"name"`   // e.g. "store integrity", "chromium"
+	Status CheckStatus `json:"status"` // ok, info, warn or fail
+	Detail string      `json:"detail"` // what was found; never a secret
+	Fix    string      `json:"fix,omitempty"`
+}
+
+// Diagnosis answers POST /api/diagnose: the owner's checks and what --fix repaired.
+type Diagnosis struct {
+	Checks []Check  `json:"checks"`
+	Fixed  []string `json:"fixed,omitempty"`
+}
+
+// Health answers GET /api/scheduler/health.
+type Health struct {
+	Healthy             bool           `json:"healthy"`
+	Status              string         `json:"status"` // ok, paused, overdue, missed, failing or not_running
+	Problems            []string       `json:"problems,omitempty"`
+	Now                 time.Time      `json:"now"`
+	Paused              bool           `json:"paused"`
+	Next                time.Time      `json:"next,omitzero"`
+	LastRun             *scheduler.Run `json:"last_run,omitempty"`
+	LastSuccess         time.Time      `json:"last_success,omitzero"`
+	OverdueSlot         time.Time      `json:"overdue_slot,omitzero"`
+	ConsecutiveFailures int            `json:"consecutive_failures"`
+	FailureThreshold    int            `json:"failure_threshold"`
+}
+
+// PortalInput is the body of PUT /api/portal. Empty fields are left as they are. Password is a
+// secret: nil keeps the stored one; it is never returned.
+type PortalInput struct {
+	URL      string  `json:"url,omitempty"`
+	Profile  string  `json:"profile,omitempty"` // a profile file path, or "demo" for the built-in one
+	Username string  `json:"username,omitempty"`
+	Password *string `json:"password,omitempty"`
+}
+
+// PortalInfo is the portal configuration as the API shows it: never the password.
+type PortalInfo struct {
+	URL         string `json:"url"`
+	Profile     string `json:"profile"`
+	Username    string `json:"username"`
+	PasswordSet bool   `json:"password_set"`
+}
+
+// AlertsInput is the body of PUT /api/alerts: a partial update, nil fields are left as they are.
+// The Pushover token and user key are secrets: write-only, never returned.
+type AlertsInput struct {
+	PushoverEnabled   *bool   `json:"pushover_enabled,omitempty"`
+	DesktopEnabled    *bool   `json:"desktop_enabled,omitempty"`
+	FailureThreshold  *int    `json:"failure_threshold,omitempty"`
+	RenotifyMinutes   *int    `json:"renotify_minutes,omitempty"`
+	QuietEnabled      *bool   `json:"quiet_enabled,omitempty"`
+	QuietFrom         *string `json:"quiet_from,omitempty"`
+	QuietTo           *string `json:"quiet_to,omitempty"`
+	QuietZone         *string `json:"quiet_zone,omitempty"`
+	NewOrdersDesktop  *bool   `json:"new_orders_desktop,omitempty"`
+	NewOrdersPushover *bool   `json:"new_orders_pushover,omitempty"`
+	LargeDropAlert    *bool   `json:"large_drop_alert,omitempty"`
+	PushoverToken     *string `json:"pushover_token,omitempty"`
+	PushoverUserKey   *string `json:"pushover_user_key,omitempty"`
+}
+
+// AlertsInfo is the alert configuration as the API shows it. Settings is the notifier's settings
+// value as JSON (see notify.Settings); the keys are never included, only whether they are set.
+type AlertsInfo struct {
+	Settings        json.RawMessage `json:"settings,omitempty"`
+	PushoverKeysSet bool            `json:"pushover_keys_set"`
+}
+
+// errorBody is the JSON of every error response.
+type errorBody struct {
+	Error  string         `json:"error"`
+	Code   string         `json:"code,omitempty"`
+	Field  string         `json:"field,omitempty"`
+	Fields []fieldError   `json:"fields,omitempty"`
+	Run    *scheduler.Run `json:"run,omitempty"`
+}
+
+type fieldError struct {
+	Field string `json:"field"`
+	Error string `json:"error"`
+}
+
+// The codes of error responses.
+const (
+	codeBadRequest     = "bad_request"     // 400: malformed JSON, a bad parameter
+	codeInvalid        = "invalid"         // 422: a settings value failed validation
+	codeAlreadyRunning = "already_running" // 409: a scrape is in progress (run included)
+	codeNotRunning     = "not_running"     // 409: nothing to cancel
+	codeNotFound       = "not_found"       // 404
+	codeNoWindows      = "no_windows"      // 501: a headless owner has no windows
+	codeNotSupported   = "not_supported"   // 501: the owner has no implementation for this
+	codeUnavailable    = "unavailable"     // 503: the scheduler is not running (starting, stopping)
+	codeInternal       = "internal"        // 500
+	codeMethod         = "method_not_allowed"
+)

@@ -1,0 +1,400 @@
+package control
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"syscall"
+	"time"
+
+	"worktray/scheduler"
+)
+
+// Client talks to the owner over the control socket. Every method honours ctx and, when ctx has
+// no deadline, bounds the request with a short timeout (RequestTimeout); the event stream has
+// none. A Client is safe for concurrent use and keeps its connection open between calls; Close
+// releases it.
+type Client struct {
+	socket string
+	hc     *http.Client
+	// RequestTimeout bounds a request whose ctx has no deadline. Default 5 s.
+	RequestTimeout time.Duration
+}
+
+// DialTimeout bounds connecting to the socket.
+const DialTimeout = time.Second
+
+// NewClient returns a client of the owner listening on socket. It does not connect; the first
+// call does, and fails with an error matching ErrNoOwner when nothing listens there.
+func NewClient(socket string) *Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			d := net.Dialer{Timeout: DialTimeout}
+			return d.DialContext(ctx, "unix", socket)
+		},
+		MaxIdleConns:          4,
+		IdleConnTimeout:       30 * time.Second,
+		ResponseHeaderTimeout: 0,
+		DisableCompression:    true,
+	}
+	return &Client{socket: socket, hc: &http.Client{Transport: tr}, RequestTimeout: 5 * time.Second}
+}
+
+// Dial returns a client of the owner on socket after checking that it answers (GET
+// /api/status, whose answer it returns). It fails with an error matching ErrNoOwner when no owner
+// runs.
+func Dial(ctx context.Context, socket string) (*Client, Status, error) {
+	c := NewClient(socket)
+	st, err := c.Status(ctx)
+	if err != nil {
+		c.Close()
+		return nil, Status{}, err
+	}
+	return c, st, nil
+}
+
+// Socket returns the socket path the client talks to.
+func (c *Client) Socket() string { return c.socket }
+
+// Close closes idle connections. The client stays usable.
+func (c *Client) Close() { c.hc.CloseIdleConnections() }
+
+// do sends a request and decodes a 2xx JSON answer into out (may be nil). An error answer
+// becomes *Error.
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	if _, ok := ctx.Deadline(); !ok && c.RequestTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.RequestTimeout)
+		defer cancel()
+	}
+	resp, err := c.send(ctx, method, path, in)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return fmt.Errorf("control API %s %s: reading the answer: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return decodeError(resp.StatusCode, data)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("control API %s %s: decoding the answer: %w", method, path, err)
+	}
+	return nil
+}
+
+func (c *Client) send(ctx context.Context, method, path string, in any) (*http.Response, error) {
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("control API %s %s: %w", method, path, err)
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://worktray"+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("control API %s %s: %w", method, path, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if noOwner(err) {
+			return nil, fmt.Errorf("%w (nothing answers on %s)", ErrNoOwner, c.socket)
+		}
+		return nil, fmt.Errorf("control API %s %s: %w", method, path, err)
+	}
+	return resp, nil
+}
+
+// noOwner reports whether a request failed because nothing listens on the socket: the file is
+// missing, or left behind by an owner that died.
+func noOwner(err error) bool {
+	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOTSOCK)
+}
+
+func decodeError(status int, data []byte) error {
+	var b errorBody
+	if err := json.Unmarshal(data, &b); err != nil || b.Error == "" {
+		return &Error{Status: status, Message: fmt.Sprintf("control API: %d %s", status, http.StatusText(status))}
+	}
+	e := &Error{Status: status, Code: b.Code, Message: b.Error, Field: b.Field, Run: b.Run}
+	for _, f := range b.Fields {
+		e.Fields = append(e.Fields, &scheduler.FieldError{Field: f.Field, Msg: f.Error})
+	}
+	return e
+}
+
+// Status returns the owner's status.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var st Status
+	err := c.do(ctx, http.MethodGet, "/api/status", nil, &st)
+	if err == nil {
+		_ = st.Schedule.Validate() // loads the zone, for Next and Location
+	}
+	return st, err
+}
+
+// Scrape asks for a manual run and returns its record. While another run is in progress it
+// returns that run and an error matching scheduler.ErrAlreadyRunning.
+func (c *Client) Scrape(ctx context.Context) (scheduler.Run, error) {
+	var res RunResponse
+	err := c.do(ctx, http.MethodPost, "/api/scrape", nil, &res)
+	var e *Error
+	if errors.As(err, &e) && e.Run != nil {
+		return *e.Run, err
+	}
+	return res.Run, err
+}
+
+// Cancel cancels the run in progress; it fails with scheduler.ErrNotRunning when none is.
+func (c *Client) Cancel(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/api/cancel", nil, nil)
+}
+
+// Pause pauses scheduled runs and returns the new status.
+func (c *Client) Pause(ctx context.Context) (Status, error) {
+	var st Status
+	err := c.do(ctx, http.MethodPost, "/api/pause", nil, &st)
+	return st, err
+}
+
+// Resume resumes scheduled runs and returns the new status.
+func (c *Client) Resume(ctx context.Context) (Status, error) {
+	var st Status
+	err := c.do(ctx, http.MethodPost, "/api/resume", nil, &st)
+	return st, err
+}
+
+// History returns the n newest runs (only failed ones with failed), newest first.
+func (c *Client) History(ctx context.Context, n int, failed bool) ([]scheduler.Run, error) {
+	q := url.Values{"n": {strconv.Itoa(n)}}
+	if failed {
+		q.Set("failed", "true")
+	}
+	var res RunsResponse
+	err := c.do(ctx, http.MethodGet, "/api/history?"+q.Encode(), nil, &res)
+	return res.Runs, err
+}
+
+// Run returns one run; the error matches scheduler.ErrNotFound when there is none.
+func (c *Client) Run(ctx context.Context, id uint64) (scheduler.Run, error) {
+	var r scheduler.Run
+	err := c.do(ctx, http.MethodGet, "/api/runs/"+strconv.FormatUint(id, 10), nil, &r)
+	return r, err
+}
+
+// Orders returns the stored orders (with the removed ones when includeRemoved is set).
+func (c *Client) Orders(ctx context.Context, includeRemoved bool) ([]scheduler.Order, error) {
+	path := "/api/orders"
+	if includeRemoved {
+		path += "?removed=true"
+	}
+	var res OrdersResponse
+	err := c.do(ctx, http.MethodGet, path, nil, &res)
+	return res.Orders, err
+}
+
+// Schedule returns the schedule in force (validated, so its zone is loaded) and its next runs.
+func (c *Client) Schedule(ctx context.Context) (ScheduleInfo, error) {
+	var si ScheduleInfo
+	err := c.do(ctx, http.MethodGet, "/api/schedule", nil, &si)
+	if err == nil {
+		_ = si.Schedule.Validate()
+	}
+	return si, err
+}
+
+// SetSchedule saves and applies a schedule. An invalid one changes nothing and returns an error
+// that errors.As turns into a scheduler.ValidationError naming the fields.
+func (c *Client) SetSchedule(ctx context.Context, sc scheduler.Schedule) (ScheduleInfo, error) {
+	var si ScheduleInfo
+	err := c.do(ctx, http.MethodPut, "/api/schedule", sc, &si)
+	if err == nil {
+		_ = si.Schedule.Validate()
+	}
+	return si, err
+}
+
+// Preview validates sc and returns its next n runs without saving it.
+func (c *Client) Preview(ctx context.Context, sc scheduler.Schedule, n int) ([]time.Time, error) {
+	var si ScheduleInfo
+	err := c.do(ctx, http.MethodPost, "/api/schedule/preview?n="+strconv.Itoa(n), sc, &si)
+	return si.NextRuns, err
+}
+
+// ShowWindow asks the owner to show a window (status, history, orders, settings). A headless
+// owner answers with an error matching ErrNoWindows.
+func (c *Client) ShowWindow(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodPost, "/api/window", WindowRequest{Window: name}, nil)
+}
+
+// Health returns the owner's health verdict (also when it is unhealthy: err is nil then).
+func (c *Client) Health(ctx context.Context) (Health, error) {
+	var h Health
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.RequestTimeout)
+		defer cancel()
+	}
+	resp, err := c.send(ctx, http.MethodGet, "/api/scheduler/health", nil)
+	if err != nil {
+		return h, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return h, fmt.Errorf("control API health: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable {
+		return h, decodeError(resp.StatusCode, data)
+	}
+	if err := json.Unmarshal(data, &h); err != nil {
+		return h, fmt.Errorf("control API health: %w", err)
+	}
+	return h, nil
+}
+
+// Backup makes the owner write a consistent copy of the store to path, which must be absolute.
+// It waits up to ten minutes unless ctx says otherwise.
+func (c *Client) Backup(ctx context.Context, path string) (BackupResult, error) {
+	ctx, cancel := withDefaultTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	var res BackupResult
+	err := c.do(ctx, http.MethodPost, "/api/backup", BackupRequest{Path: path}, &res)
+	return res, err
+}
+
+// Diagnose runs the owner's checks (and its repairs with fix). It waits up to two minutes unless
+// ctx says otherwise: the checks may start a browser.
+func (c *Client) Diagnose(ctx context.Context, fix bool) (Diagnosis, error) {
+	ctx, cancel := withDefaultTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	var d Diagnosis
+	err := c.do(ctx, http.MethodPost, "/api/diagnose", DiagnoseRequest{Fix: fix}, &d)
+	return d, err
+}
+
+// Portal returns the portal settings (never the password).
+func (c *Client) Portal(ctx context.Context) (PortalInfo, error) {
+	var p PortalInfo
+	err := c.do(ctx, http.MethodGet, "/api/portal", nil, &p)
+	return p, err
+}
+
+// SetPortal saves the portal settings; see PortalInput.
+func (c *Client) SetPortal(ctx context.Context, in PortalInput) (PortalInfo, error) {
+	var p PortalInfo
+	err := c.do(ctx, http.MethodPut, "/api/portal", in, &p)
+	return p, err
+}
+
+// TestLogin signs in to the portal with the saved settings. A failed login is returned as a
+// *scheduler.RunError with its class.
+func (c *Client) TestLogin(ctx context.Context) error {
+	ctx, cancel := withDefaultTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	var res struct {
+		OK         bool                 `json:"ok"`
+		ErrorClass scheduler.ErrorClass `json:"error_class"`
+		Error      string               `json:"error"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/api/portal/test", nil, &res); err != nil {
+		return err
+	}
+	if !res.OK {
+		return &scheduler.RunError{Class: res.ErrorClass, Msg: res.Error}
+	}
+	return nil
+}
+
+// SetAlerts saves the alert settings; see AlertsInput.
+func (c *Client) SetAlerts(ctx context.Context, in AlertsInput) (AlertsInfo, error) {
+	var a AlertsInfo
+	err := c.do(ctx, http.MethodPut, "/api/alerts", in, &a)
+	return a, err
+}
+
+// SendTestAlert sends a test alert through every enabled channel.
+func (c *Client) SendTestAlert(ctx context.Context) error {
+	ctx, cancel := withDefaultTimeout(ctx, time.Minute)
+	defer cancel()
+	return c.do(ctx, http.MethodPost, "/api/alerts/test", nil, nil)
+}
+
+func withDefaultTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// Events opens the event stream. The subscription is in place when Events returns, so a command
+// sent afterwards has its events in the stream. The stream ends when ctx is done, the owner
+// stops, or Close is called.
+func (c *Client) Events(ctx context.Context) (*EventStream, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	resp, err := c.send(ctx, http.MethodGet, "/api/events", nil)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cancel()
+		return nil, decodeError(resp.StatusCode, data)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	return &EventStream{body: resp.Body, sc: sc, cancel: cancel}, nil
+}
+
+// EventStream is an open stream of scheduler events. Next is not safe for concurrent use; Close
+// is safe to call from another goroutine.
+type EventStream struct {
+	body   io.ReadCloser
+	sc     *bufio.Scanner
+	cancel context.CancelFunc
+}
+
+// Next blocks until the next event and returns it. It returns io.EOF when the owner ended the
+// stream (it stopped) and the context's error when the stream's context is done.
+func (s *EventStream) Next() (StreamEvent, error) {
+	for s.sc.Scan() {
+		line := s.sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var ev StreamEvent
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return ev, fmt.Errorf("event stream: %w", err)
+		}
+		return ev, nil
+	}
+	if err := s.sc.Err(); err != nil {
+		return StreamEvent{}, fmt.Errorf("event stream: %w", err)
+	}
+	return StreamEvent{}, io.EOF
+}
+
+// Close ends the stream.
+func (s *EventStream) Close() error {
+	s.cancel()
+	return s.body.Close()
+}

@@ -1,0 +1,65 @@
+package control
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"worktray/scheduler"
+)
+
+// Sentinel errors of the control API. Callers test them with errors.Is. The client also returns
+// errors that match scheduler.ErrAlreadyRunning (with the running run in *Error.Run),
+// scheduler.ErrNotRunning, scheduler.ErrNotFound and scheduler.ValidationError (errors.As).
+var (
+	// ErrNoOwner means no owner answers on the socket: worktray is not running (the socket file
+	// is missing, or left behind by an owner that was killed).
+	ErrNoOwner = errors.New("worktray is not running")
+	// ErrNoWindows answers a request to show a window from an owner that has none (headless).
+	ErrNoWindows = errors.New("the running worktray is headless and has no windows")
+	// ErrNotSupported means the owner has no implementation for the request (a hook not wired).
+	ErrNotSupported = errors.New("not supported by the running worktray")
+	// ErrSocketInUse means another process answers on the socket path Listen was given.
+	ErrSocketInUse = errors.New("another process serves the control socket")
+)
+
+// Error is an error response of the control API.
+type Error struct {
+	Status  int    // the HTTP status
+	Code    string // e.g. "already_running", "invalid"
+	Message string
+	Field   string                  // the first invalid field, for code "invalid" and bad parameters
+	Fields  []*scheduler.FieldError // every invalid field, for code "invalid"
+	Run     *scheduler.Run          // the running run, for code "already_running"
+}
+
+func (e *Error) Error() string {
+	if e.Message != "" {
+		return e.Message
+	}
+	return fmt.Sprintf("control API: %d %s", e.Status, http.StatusText(e.Status))
+}
+
+// Unwrap returns the sentinel (or the scheduler.ValidationError) the code stands for.
+func (e *Error) Unwrap() error {
+	switch e.Code {
+	case codeAlreadyRunning:
+		return scheduler.ErrAlreadyRunning
+	case codeNotRunning:
+		return scheduler.ErrNotRunning
+	case codeNotFound:
+		return scheduler.ErrNotFound
+	case codeNoWindows:
+		return ErrNoWindows
+	case codeNotSupported:
+		return ErrNotSupported
+	case codeInvalid:
+		if len(e.Fields) > 0 {
+			return scheduler.ValidationError(e.Fields)
+		}
+		if e.Field != "" {
+			return scheduler.ValidationError{{Field: e.Field, Msg: e.Message}}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	"worktray/control"
+	"worktray/notify"
+	"worktray/paths"
+	"worktray/scheduler"
+	"worktray/scraper"
+	"worktray/secret"
+	"worktray/store"
+)
+
+// This file implements what the control API asks of the owner's parts: the portal and alert
+// settings (validated by the core, in one place), "Test login", "Send test" and the checks of
+// `worktray diagnose`.
+
+// hooks returns the control API's hooks over the owner's store, secrets, policy and notifier.
+func (o *owner) hooks() control.Hooks {
+	h := control.Hooks{
+		Portal:        o.portalInfo,
+		SetPortal:     o.setPortal,
+		TestLogin:     o.testLogin,
+		SetAlerts:     o.setAlerts,
+		SendTestAlert: o.sendTestAlert,
+		Diagnostics: func(ctx context.Context) []control.Check {
+			return diagnostics(ctx, o.db, o.secrets)
+		},
+		FailureThreshold: func() int { return o.alertSettings().FailureThreshold },
+	}
+	h.ShowWindow = o.windowHook()
+	return h
+}
+
+func (o *owner) portalSettings() (scraper.Settings, error) {
+	var ps scraper.Settings
+	if _, err := o.db.Setting(scraper.SettingsKey, &ps); err != nil {
+		return ps, fmt.Errorf("reading the portal settings: %w", err)
+	}
+	return ps, nil
+}
+
+func (o *owner) portalInfo(context.Context) (control.PortalInfo, error) {
+	ps, err := o.portalSettings()
+	if err != nil {
+		return control.PortalInfo{}, err
+	}
+	_, perr := o.secrets.Get(secret.PortalPassword)
+	return control.PortalInfo{URL: ps.URL, Profile: ps.Profile, Username: ps.Username, PasswordSet: perr == nil}, nil
+}
+
+// setPortal merges in over the stored portal settings, validates the result and the password,
+// and saves them; an invalid value changes nothing.
+func (o *owner) setPortal(ctx context.Context, in control.PortalInput) (control.PortalInfo, error) {
+	ps, err := o.portalSettings()
+	if err != nil {
+		return control.PortalInfo{}, err
+	}
+	if in.URL != "" {
+		ps.URL = strings.TrimSpace(in.URL)
+	}
+	if in.Profile != "" {
+		ps.Profile = in.Profile
+	}
+	if in.Username != "" {
+		ps.Username = strings.TrimSpace(in.Username)
+	}
+	var errs scheduler.ValidationError
+	if err := ps.Validate(); err != nil {
+		errors.As(err, &errs)
+		if errs == nil {
+			return control.PortalInfo{}, err
+		}
+	}
+	if in.Password != nil && *in.Password == "" {
+		errs = append(errs, &scheduler.FieldError{Field: "password", Msg: "is empty"})
+	}
+	if len(errs) > 0 {
+		return control.PortalInfo{}, errs
+	}
+	if err := o.db.PutSetting(scraper.SettingsKey, ps); err != nil {
+		return control.PortalInfo{}, err
+	}
+	if in.Password != nil {
+		if err := o.secrets.Set(secret.PortalPassword, *in.Password); err != nil {
+			return control.PortalInfo{}, err
+		}
+	}
+	o.log.Info("portal settings changed", "url", ps.URL, "profile", ps.Profile, "username", ps.Username,
+		"password_changed", in.Password != nil)
+	return o.portalInfo(ctx)
+}
+
+// testLogin signs in with the saved settings in a browser of its own (not the scheduler's: a
+// login test is not a scrape and reads no orders).
+func (o *owner) testLogin(ctx context.Context) error {
+	p := &portalScraper{db: o.db, secrets: o.secrets, artifacts: o.paths.ArtifactDir, log: o.log}
+	s, err := p.build(false)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return s.TestLogin(ctx)
+}
+
+func (o *owner) alertSettings() notify.Settings {
+	s := notify.DefaultSettings()
+	if _, err := o.db.Setting(notify.SettingsKey, &s); err != nil {
+		o.log.Error("reading the alert settings", "err", err)
+	}
+	return s
+}
+
+// setAlerts applies a partial update of the alert settings and the Pushover keys: everything is
+// validated first, then saved; an invalid value changes nothing.
+func (o *owner) setAlerts(_ context.Context, in control.AlertsInput) (control.AlertsInfo, error) {
+	s := o.alertSettings()
+	set := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&s.PushoverEnabled, in.PushoverEnabled)
+	set(&s.DesktopEnabled, in.DesktopEnabled)
+	set(&s.QuietEnabled, in.QuietEnabled)
+	set(&s.NewOrdersDesktop, in.NewOrdersDesktop)
+	set(&s.NewOrdersPushover, in.NewOrdersPushover)
+	set(&s.LargeDropAlert, in.LargeDropAlert)
+	if in.FailureThreshold != nil {
+		s.FailureThreshold = *in.FailureThreshold
+	}
+	if in.RenotifyMinutes != nil {
+		s.RenotifyMinutes = *in.RenotifyMinutes
+	}
+	for dst, v := range map[*string]*string{&s.QuietFrom: in.QuietFrom, &s.QuietTo: in.QuietTo, &s.QuietZone: in.QuietZone} {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	var errs scheduler.ValidationError
+	if err := s.Validate(); err != nil {
+		if !errors.As(err, &errs) {
+			return control.AlertsInfo{}, err
+		}
+	}
+	keys := map[string]*string{secret.PushoverToken: in.PushoverToken, secret.PushoverUserKey: in.PushoverUserKey}
+	for name, v := range keys {
+		if v == nil {
+			continue
+		}
+		if err := secret.Validate(name, *v); err != nil {
+			var fe *scheduler.FieldError
+			if errors.As(err, &fe) {
+				errs = append(errs, fe)
+			} else {
+				return control.AlertsInfo{}, err
+			}
+		}
+	}
+	token, user, _ := o.secrets.PushoverCredentials()
+	if s.PushoverEnabled && (token == "" && in.PushoverToken == nil || user == "" && in.PushoverUserKey == nil) {
+		errs = append(errs, &scheduler.FieldError{Field: "pushover_enabled",
+			Msg: "Pushover needs the application token and your user key; set both"})
+	}
+	if len(errs) > 0 {
+		return control.AlertsInfo{}, errs
+	}
+	for name, v := range keys {
+		if v != nil {
+			if err := o.secrets.Set(name, *v); err != nil {
+				return control.AlertsInfo{}, err
+			}
+		}
+	}
+	if err := o.db.PutSetting(notify.SettingsKey, s); err != nil {
+		return control.AlertsInfo{}, err
+	}
+	o.policy.SetSettings(s)
+	o.notifier.Kick()
+	o.log.Info("alert settings changed", "pushover", s.PushoverEnabled, "desktop", s.DesktopEnabled,
+		"failure_threshold", s.FailureThreshold, "renotify_minutes", s.RenotifyMinutes, "quiet", s.QuietEnabled)
+	return o.alertsInfo(s)
+}
+
+func (o *owner) alertsInfo(s notify.Settings) (control.AlertsInfo, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return control.AlertsInfo{}, err
+	}
+	token, user, _ := o.secrets.PushoverCredentials()
+	return control.AlertsInfo{Settings: b, PushoverKeysSet: token != "" && user != ""}, nil
+}
+
+func (o *owner) sendTestAlert(ctx context.Context) error {
+	msg, err := o.notifier.SendTest(ctx)
+	if err != nil {
+		return err
+	}
+	o.log.Info("test alert sent", "result", msg)
+	return nil
+}
+
+// diagnostics are the checks of the browser, the portal settings and the credentials. They
+// never show a secret, only whether it is set.
+func diagnostics(ctx context.Context, db interface {
+	Setting(string, any) (bool, error)
+}, secrets *secret.Store) []control.Check {
+	var out []control.Check
+	add := func(name string, st control.CheckStatus, detail, fix string) {
+		out = append(out, control.Check{Name: name, Status: st, Detail: detail, Fix: fix})
+	}
+	var ps scraper.Settings
+	configured, err := db.Setting(scraper.SettingsKey, &ps)
+	if err != nil {
+		add("portal settings", control.CheckFail, err.Error(), "")
+	}
+	browser, err := scraper.FindBrowser(ps.BrowserPath)
+	if err != nil {
+		add("chromium", control.CheckFail, err.Error(), "install Chromium (e.g. `apt install chromium`)")
+	} else {
+		vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		v, verr := exec.CommandContext(vctx, browser, "--version").Output()
+		cancel()
+		detail := browser
+		if verr == nil {
+			detail += ": " + strings.TrimSpace(string(v))
+		}
+		add("chromium", control.CheckOK, detail, "")
+	}
+	switch {
+	case !configured || ps.URL == "":
+		add("portal", control.CheckFail, "no portal is configured", "`worktray portal set --url … --username …`")
+	default:
+		if err := ps.Validate(); err != nil {
+			add("portal", control.CheckFail, err.Error(), "fix the portal settings")
+		} else {
+			add("portal", control.CheckOK, fmt.Sprintf("%s as %s, profile %q", ps.URL, ps.Username, ps.Profile), "")
+		}
+	}
+	if secrets != nil {
+		if _, err := secrets.Get(secret.PortalPassword); err != nil {
+			add("portal password", control.CheckFail, "not set", "`worktray portal set` asks for it")
+		} else {
+			add("portal password", control.CheckOK, "set (kept in the "+string(secrets.Backend())+")", "")
+		}
+		as := notify.DefaultSettings()
+		if _, err := db.Setting(notify.SettingsKey, &as); err == nil && as.PushoverEnabled {
+			if token, user, _ := secrets.PushoverCredentials(); token == "" || user == "" {
+				add("pushover keys", control.CheckFail, "Pushover is on but its keys are not set", "`worktray alerts set --keys`")
+			} else {
+				add("pushover keys", control.CheckOK, "set", "")
+			}
+		} else {
+			add("pushover", control.CheckInfo, "off", "")
+		}
+	}
+	return out
+}
+
+// localDiagnostics makes the same checks with no owner running, over a read-only store.
+func localDiagnostics(ctx context.Context, p paths.Paths) []control.Check {
+	db, err := store.Open(p.DB, store.Options{ReadOnly: true})
+	if err != nil {
+		return []control.Check{{Name: "portal settings", Status: control.CheckWarn, Detail: err.Error()}}
+	}
+	defer db.Close()
+	secrets, err := secret.Open(p.ConfigDir, p == paths.Resolve(""))
+	if err != nil {
+		secrets = nil
+	}
+	return diagnostics(ctx, db, secrets)
+}
