@@ -6,15 +6,17 @@ export DISABLE_ROD_FLAG = 1
 
 # Debian packages the tests and the desktop build need: Chromium for the scraper, Xvfb and a
 # session D-Bus for the tray and window tests, ImageMagick for screenshots, and Fyne's cgo headers.
-APT_PACKAGES = chromium xvfb xauth dbus dbus-x11 imagemagick gcc pkg-config \
+APT_PACKAGES = chromium xvfb xauth x11-utils dbus dbus-x11 imagemagick gcc pkg-config \
 	xorg-dev libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 
 .PHONY: all build run test test-short bench lint deps package clean
 
 all: build
 
+## build: the owner and CLI (worktray) and the windows (worktray-ui), side by side.
 build:
 	$(GO) build -o $(BIN) .
+	$(GO) build -o $(BIN)-ui ./app/cmd/worktray-ui
 
 ## run: start worktray on the bundled demo portal (its own data directory; a scrape runs at once).
 run: build
@@ -25,6 +27,7 @@ deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v Xvfb >/dev/null 2>&1 || missing="$$missing xvfb xauth"; \
+	command -v xwininfo >/dev/null 2>&1 || missing="$$missing x11-utils"; \
 	command -v dbus-daemon >/dev/null 2>&1 || missing="$$missing dbus dbus-x11"; \
 	command -v import >/dev/null 2>&1 || missing="$$missing imagemagick"; \
 	pkg-config --exists gl x11 xcursor xrandr xinerama xi xxf86vm 2>/dev/null || missing="$$missing $(APT_PACKAGES)"; \
@@ -50,5 +53,9 @@ lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
+## package: an installable Linux archive dist/worktray-VERSION-linux-ARCH.tar.xz (bin/, .desktop, icons, install.sh).
+package:
+	sh assets/package/package.sh
+
 clean:
-	rm -rf $(BIN) dist
+	rm -rf $(BIN) $(BIN)-ui dist

@@ -205,21 +205,22 @@ func TestCommandsWithOwner(t *testing.T) {
 		}
 		db.Close()
 	}
-	expect(t, cli(t, dir, "", "diagnose"), 0, "✓ owner", "running: pid "+pid, "store integrity", "socket", "0600", "logs")
-	expect(t, cli(t, dir, "", "diagnose", "--fix", "--json"), 0, `"healthy": true`)
+	// No portal yet: diagnose says so and fails.
+	expect(t, cli(t, dir, "", "diagnose"), ExitUnhealthy, "✓ owner", "running: pid "+pid, "✗ portal", "no portal is configured",
+		"portal password", "store integrity", "socket", "0600", "logs")
 
 	// Settings without a desktop: the owner validates. A wrong value changes nothing.
-	if r := cli(t, dir, "secret\n", "portal", "set", "--url", "not a url", "--username", "me"); !strings.Contains(r.stderr, "not supported") {
-		expect(t, r, ExitInvalid, "url")
-	}
+	expect(t, cli(t, dir, "secret\n", "portal", "set", "--url", "not a url", "--username", "me"), ExitInvalid, "url")
 	r = cli(t, dir, "hunter2\n", "portal", "set", "--url", "https://portal.example.com", "--username", "me", "--profile", "demo")
-	if r.code == 0 {
-		expect(t, r, 0, "https://portal.example.com", "Password:  set (hidden)")
-		if strings.Contains(r.stdout+r.stderr, "hunter2") {
-			t.Error("the password was printed")
-		}
-	} else if !strings.Contains(r.stderr, "not supported") {
-		t.Errorf("portal set: %v", r)
+	expect(t, r, 0, "https://portal.example.com", "Password:  set (hidden)")
+	if strings.Contains(r.stdout+r.stderr, "hunter2") {
+		t.Error("the password was printed")
+	}
+	// With a portal and its password, nothing fails.
+	expect(t, cli(t, dir, "", "diagnose"), 0, "✓ portal ", "✓ portal password", "set (kept in the file)")
+	expect(t, cli(t, dir, "", "diagnose", "--fix", "--json"), 0, `"healthy": true`)
+	if r := cli(t, dir, "", "diagnose", "--json"); strings.Contains(r.stdout, "hunter2") {
+		t.Error("diagnose shows the password")
 	}
 	expect(t, cli(t, dir, "", "alerts", "set", "--threshold", "zero"), ExitInvalid, "failure_threshold (--threshold)")
 	expect(t, cli(t, dir, "", "frobnicate"), ExitUsage)

@@ -63,7 +63,7 @@ func startDesktop(t *testing.T) *desktop {
 		t.Fatalf("starting Xvfb: %v", err)
 	}
 	w.Close()
-	t.Cleanup(func() { _ = x.Process.Kill(); _ = x.Wait() })
+	t.Cleanup(func() { _ = x.Process.Signal(syscall.SIGTERM); _ = x.Wait() })
 	num := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(r).ReadString('\n')
@@ -95,7 +95,7 @@ func startDesktop(t *testing.T) *desktop {
 	if err := d.Start(); err != nil {
 		t.Fatalf("starting dbus-daemon: %v", err)
 	}
-	t.Cleanup(func() { _ = d.Process.Kill(); _ = d.Wait() })
+	t.Cleanup(func() { _ = d.Process.Signal(syscall.SIGTERM); _ = d.Wait() })
 	bus := "unix:path=" + sock
 	var conn *dbus.Conn
 	deadline := time.Now().Add(10 * time.Second)

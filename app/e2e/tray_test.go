@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -210,6 +211,20 @@ func TestTrayEndToEnd(t *testing.T) {
 	time.Sleep(700 * time.Millisecond)
 	if shot := screenshot(t, ds.Display, "e2e-orders-window.png"); shot != "" {
 		t.Logf("screenshot: %s", shot)
+	}
+
+	// `worktray ui settings` by hand asks the owner (control API) and exits; the owner's one
+	// windows process shows the window.
+	cmd := exec.Command(o.cmd.Path, "ui", "--data-dir", o.dataDir, "settings")
+	cmd.Env = o.cmd.Env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("worktray ui settings: %v\n%s", err, out)
+	}
+	if !waitFor(ctx, 10*time.Second, func() bool { return windowViewable(ds.Display, "worktray — Settings") }) {
+		t.Fatal("no settings window after `worktray ui settings`")
+	}
+	if kids := o.children(); len(kids) != 1 {
+		t.Errorf("windows processes %v after `worktray ui settings`, want exactly one", kids)
 	}
 }
 
