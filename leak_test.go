@@ -121,7 +121,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	var answers []byte
 	for _, req := range []struct{ method, path, body string }{
 		{"GET", "/api/status", ""}, {"GET", "/api/history?n=100", ""}, {"GET", "/api/orders?removed=true", ""},
-		{"GET", "/api/schedule", ""}, {"GET", "/api/portal", ""}, {"GET", "/api/scheduler/health", ""},
+		{"GET", "/api/schedule", ""}, {"GET", "/api/portal", ""}, {"GET", "/api/scheduler/health", ""}, {"GET", "/api/alerts", ""},
 		{"GET", fmt.Sprintf("/api/runs/%d", failed.ID), ""}, {"POST", "/api/diagnose", `{"fix":false}`},
 		{"PUT", "/api/alerts", `{"pushover_token":"short"}`}, {"PUT", "/api/portal", `{"url":"nonsense"}`},
 		{"POST", "/api/portal/test", ""},

@@ -25,7 +25,7 @@
 //	POST /api/backup              {"path": "/abs/file"} → BackupResult
 //	POST /api/diagnose            {"fix": bool} → Diagnosis
 //	GET  /api/portal, PUT /api/portal, POST /api/portal/test
-//	PUT  /api/alerts, POST /api/alerts/test
+//	GET  /api/alerts, PUT /api/alerts, POST /api/alerts/test
 package control
 
 import (

@@ -323,6 +323,13 @@ func (c *Client) TestLogin(ctx context.Context) error {
 	return nil
 }
 
+// Alerts returns the alert settings and whether the Pushover keys are set (never the keys).
+func (c *Client) Alerts(ctx context.Context) (AlertsInfo, error) {
+	var a AlertsInfo
+	err := c.do(ctx, http.MethodGet, "/api/alerts", nil, &a)
+	return a, err
+}
+
 // SetAlerts saves the alert settings; see AlertsInput.
 func (c *Client) SetAlerts(ctx context.Context, in AlertsInput) (AlertsInfo, error) {
 	var a AlertsInfo

@@ -60,6 +60,9 @@ type Hooks struct {
 	// TestLogin signs in to the portal with the saved configuration, in a browser of its own.
 	// Return a *scheduler.RunError so the client can say what is wrong.
 	TestLogin func(ctx context.Context) error
+	// Alerts returns the alert settings (notify.Settings) and whether the Pushover keys are set;
+	// never the keys.
+	Alerts func(ctx context.Context) (AlertsInfo, error)
 	// SetAlerts validates and saves the alert settings (notify.Settings) and the Pushover keys.
 	// An invalid value returns a scheduler.ValidationError naming the field and changes nothing.
 	SetAlerts func(ctx context.Context, in AlertsInput) (AlertsInfo, error)
@@ -193,6 +196,7 @@ func (s *Server) routes() http.Handler {
 	route("GET", "/api/portal", s.portal)
 	route("PUT", "/api/portal", s.setPortal)
 	route("POST", "/api/portal/test", s.testLogin)
+	route("GET", "/api/alerts", s.alerts)
 	route("PUT", "/api/alerts", s.setAlerts)
 	route("POST", "/api/alerts/test", s.testAlert)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -632,6 +636,19 @@ func (s *Server) testLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
+func (s *Server) alerts(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Hooks.Alerts == nil {
+		notSupported(w, "reading the alert settings")
+		return
+	}
+	info, err := s.cfg.Hooks.Alerts(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, info)
 }
 
 func (s *Server) setAlerts(w http.ResponseWriter, r *http.Request) {

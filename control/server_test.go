@@ -504,3 +504,18 @@ func BenchmarkStatusRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+func TestAlertsReadHook(t *testing.T) {
+	ctx := context.Background()
+	bare := newHarness(t, Hooks{})
+	if _, err := bare.client.Alerts(ctx); !errors.Is(err, ErrNotSupported) {
+		t.Fatalf("GET /api/alerts with no hook: %v, want not supported", err)
+	}
+	h := newHarness(t, Hooks{Alerts: func(context.Context) (AlertsInfo, error) {
+		return AlertsInfo{Settings: []byte(`{"failure_threshold":3}`), PushoverKeysSet: true}, nil
+	}})
+	info, err := h.client.Alerts(ctx)
+	if err != nil || !info.PushoverKeysSet || string(info.Settings) != `{"failure_threshold":3}` {
+		t.Fatalf("GET /api/alerts: %+v, %v", info, err)
+	}
+}

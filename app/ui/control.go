@@ -98,10 +98,9 @@ func (b ControlBackend) TestLogin(ctx context.Context) (string, error) {
 	return "Logged in to the portal.", nil
 }
 
-// Alerts implements screens.SettingsBackend. The control API has no read of the alert settings
-// of its own: an update that changes nothing answers with them.
+// Alerts implements screens.SettingsBackend.
 func (b ControlBackend) Alerts(ctx context.Context) (screens.Alerts, error) {
-	info, err := b.C.SetAlerts(ctx, control.AlertsInput{})
+	info, err := b.C.Alerts(ctx)
 	if err != nil {
 		return screens.Alerts{}, err
 	}
