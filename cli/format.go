@@ -115,18 +115,8 @@ func runSummary(r scheduler.Run, now time.Time) string {
 	switch r.Status {
 	case scheduler.StatusSucceeded:
 		o := fmt.Sprintf("%d orders", r.Found)
-		var ch []string
-		if r.New > 0 {
-			ch = append(ch, fmt.Sprintf("%d new", r.New))
-		}
-		if r.Changed > 0 {
-			ch = append(ch, fmt.Sprintf("%d changed", r.Changed))
-		}
-		if r.Removed > 0 {
-			ch = append(ch, fmt.Sprintf("%d removed", r.Removed))
-		}
-		if len(ch) > 0 {
-			o += " (" + strings.Join(ch, ", ") + ")"
+		if ch := r.Changes(); ch != "" {
+			o += " (" + ch + ")"
 		}
 		parts = append(parts, o)
 	case scheduler.StatusMissed:

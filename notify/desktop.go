@@ -37,7 +37,7 @@ type DBusDesktop struct {
 func (d *DBusDesktop) Notify(ctx context.Context, title, body string, priority int) error {
 	addr := d.Address
 	if addr == "" {
-		addr = sessionBusAddress()
+		addr = SessionBusAddress()
 	}
 	if addr == "" {
 		return ErrNoSessionBus
@@ -71,9 +71,10 @@ func (d *DBusDesktop) Notify(ctx context.Context, title, body string, priority i
 	return nil
 }
 
-// sessionBusAddress finds the session bus without starting one (dbus.SessionBus would
-// auto-launch a dbus-daemon that outlives us).
-func sessionBusAddress() string {
+// SessionBusAddress finds the session bus without starting one (dbus.SessionBus would
+// auto-launch a dbus-daemon that outlives us): $DBUS_SESSION_BUS_ADDRESS, else
+// $XDG_RUNTIME_DIR/bus when that socket exists, else "".
+func SessionBusAddress() string {
 	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
 		return a
 	}

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -87,6 +88,21 @@ type Run struct {
 	Stages      []StageTiming `json:"stages,omitempty"`
 	PID         int           `json:"pid"`
 	Artifacts   []string      `json:"artifacts,omitempty"` // screenshot and HTML files kept for a failure
+}
+
+// Changes says what a succeeded run changed in the stored orders: "3 new, 2 changed, 1
+// removed", or "" when nothing changed.
+func (r Run) Changes() string {
+	var ch []string
+	for _, c := range []struct {
+		n    int
+		what string
+	}{{r.New, "new"}, {r.Changed, "changed"}, {r.Removed, "removed"}} {
+		if c.n > 0 {
+			ch = append(ch, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	return strings.Join(ch, ", ")
 }
 
 // Address is a work order's site address.

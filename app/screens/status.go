@@ -179,18 +179,8 @@ func runOutcome(r *scheduler.Run) string {
 	switch r.Status {
 	case scheduler.StatusSucceeded:
 		out := "✓ " + view.Plural(r.Found, "order", "orders")
-		var ch []string
-		if r.New > 0 {
-			ch = append(ch, fmt.Sprintf("%d new", r.New))
-		}
-		if r.Changed > 0 {
-			ch = append(ch, fmt.Sprintf("%d changed", r.Changed))
-		}
-		if r.Removed > 0 {
-			ch = append(ch, fmt.Sprintf("%d removed", r.Removed))
-		}
-		if len(ch) > 0 {
-			out += " (" + strings.Join(ch, ", ") + ")"
+		if ch := r.Changes(); ch != "" {
+			out += " (" + ch + ")"
 		}
 		return out
 	case scheduler.StatusCanceled:

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 
 	"worktray/app/view"
 	"worktray/assets"
+	"worktray/notify"
 	"worktray/scheduler"
 )
 
@@ -100,7 +100,7 @@ var systrayOnce sync.Once
 func (t *Tray) Run(ctx context.Context) error {
 	addr := t.cfg.BusAddress
 	if addr == "" {
-		addr = SessionBusAddress()
+		addr = notify.SessionBusAddress()
 	}
 	if addr == "" {
 		t.log.Warn("no D-Bus session bus: no tray icon; opening the status window")
@@ -287,22 +287,6 @@ func (t *Tray) show(name string) {
 	if err := t.cfg.ShowWindow(name); err != nil {
 		t.log.Error("opening a window", "window", name, "err", err)
 	}
-}
-
-// SessionBusAddress finds the session bus without starting one (dbus.SessionBus would
-// auto-launch a dbus-daemon that outlives us): $DBUS_SESSION_BUS_ADDRESS, else
-// $XDG_RUNTIME_DIR/bus when that socket exists, else "".
-func SessionBusAddress() string {
-	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
-		return a
-	}
-	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
-		p := filepath.Join(dir, "bus")
-		if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			return "unix:path=" + p
-		}
-	}
-	return ""
 }
 
 // HostPresent reports whether a tray host (org.kde.StatusNotifierWatcher) is on the bus at addr.
