@@ -46,7 +46,7 @@ func runOwnerCommand(ctx context.Context, cmd string, args []string, stdout, std
 		fmt.Fprintf(stderr, "worktray %s: unexpected argument %q\n", cmd, fs.Arg(0))
 		return 2
 	}
-	if cmd == "" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		// No desktop: run as the headless owner rather than fail to show a tray.
 		o.headless = true
 	}
