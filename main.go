@@ -32,6 +32,7 @@ Usage:
   worktray history [-n N] [--failed] | orders [--csv|--json]
   worktray diagnose [--fix] | backup FILE
   worktray schedule show|set | portal set | alerts set|test
+  worktray retention show|set --keep N      how many runs the history keeps
   worktray demo-portal [--addr 127.0.0.1:8099] [--count 52] [--seed 1]
 
 Every command takes --data-dir DIR (or $WORKTRAY_DATA_DIR) to keep all files under DIR.

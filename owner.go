@@ -66,6 +66,7 @@ type owner struct {
 	policy   *notify.Policy
 	notifier *notify.Notifier
 	windows  *launcher.Launcher // the windows process (wiring_desktop.go); nil when headless
+	pruner   *historyPruner     // keeps the run history to the retention (wiring_retention.go)
 }
 
 // runOwner runs the owner until ctx is done. Every long-lived part runs under one context; the

@@ -171,11 +171,11 @@ func (p *portalScraper) build(cookies bool) (*scraper.Scraper, error) {
 	return scraper.New(cfg)
 }
 
-// parts returns the owner's other long-lived parts: the control socket and health endpoint,
-// the alert notifier, and with a desktop the tray.
+// parts returns the owner's other long-lived parts: the history pruner, the control socket and
+// health endpoint, and with a desktop the tray.
 func (o *owner) parts(ctx context.Context) ([]part, error) {
 	var all []part
-	for _, f := range []func(context.Context) ([]part, error){o.controlParts, o.desktopParts} {
+	for _, f := range []func(context.Context) ([]part, error){o.retentionParts, o.controlParts, o.desktopParts} {
 		ps, err := f(ctx)
 		if err != nil {
 			return nil, err

@@ -35,6 +35,7 @@ func (o *owner) hooks() control.Hooks {
 			return diagnostics(ctx, o.db, o.secrets)
 		},
 		FailureThreshold: func() int { return o.alertSettings().FailureThreshold },
+		RetentionChanged: o.retentionChanged,
 	}
 	h.ShowWindow = o.windowHook()
 	return h

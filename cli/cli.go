@@ -1,7 +1,7 @@
 // Package cli implements worktray's command-line commands (status, scrape, cancel, pause, resume,
-// history, orders, backup, diagnose, schedule, portal, alerts). Each is a client of the owner's
-// control API; with no owner running, the read-only ones open the store read-only and say so.
-// Output is for people by default and JSON with --json. Exit codes are documented below; the
+// history, orders, backup, diagnose, schedule, portal, alerts, retention). Each is a client of the
+// owner's control API; with no owner running, the read-only ones open the store read-only and say
+// so. Output is for people by default and JSON with --json. Exit codes are documented below; the
 // user-facing text of every error is made in one place, Main.
 package cli
 
@@ -89,18 +89,19 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"status":   {cmdStatus, "show the next and last run, problems and progress"},
-	"scrape":   {cmdScrape, "scrape now and follow it; the exit code is the outcome"},
-	"cancel":   {cmdCancel, "cancel the running scrape"},
-	"pause":    {cmdPause, "pause scheduled runs"},
-	"resume":   {cmdResume, "resume scheduled runs"},
-	"history":  {cmdHistory, "list recent runs [-n N] [--failed]"},
-	"orders":   {cmdOrders, "list the stored work orders [--csv|--json] [--all]"},
-	"backup":   {cmdBackup, "write a consistent copy of the store to FILE"},
-	"diagnose": {cmdDiagnose, "check everything worktray depends on [--fix]"},
-	"schedule": {cmdSchedule, "show or set the schedule: schedule show | schedule set --minute 15 ..."},
-	"portal":   {cmdPortal, "portal show | portal set --url U --username N | portal test"},
-	"alerts":   {cmdAlerts, "alerts set --pushover --keys ... | alerts test"},
+	"status":    {cmdStatus, "show the next and last run, problems and progress"},
+	"scrape":    {cmdScrape, "scrape now and follow it; the exit code is the outcome"},
+	"cancel":    {cmdCancel, "cancel the running scrape"},
+	"pause":     {cmdPause, "pause scheduled runs"},
+	"resume":    {cmdResume, "resume scheduled runs"},
+	"history":   {cmdHistory, "list recent runs [-n N] [--failed]"},
+	"orders":    {cmdOrders, "list the stored work orders [--csv|--json] [--all]"},
+	"backup":    {cmdBackup, "write a consistent copy of the store to FILE"},
+	"diagnose":  {cmdDiagnose, "check everything worktray depends on [--fix]"},
+	"schedule":  {cmdSchedule, "show or set the schedule: schedule show | schedule set --minute 15 ..."},
+	"portal":    {cmdPortal, "portal show | portal set --url U --username N | portal test"},
+	"alerts":    {cmdAlerts, "alerts set --pushover --keys ... | alerts test"},
+	"retention": {cmdRetention, "show or set how many runs the history keeps: retention show | retention set --keep N"},
 }
 
 // Known reports whether cmd is a command of this package.
@@ -218,7 +219,7 @@ func (e *env) exit(err error) int {
 // flagNames maps the core's field names to the CLI's flag names.
 var flagNames = map[string]string{
 	"every_hours": "every", "grace_minutes": "grace", "retry_backoff_minutes": "backoff",
-	"failure_threshold": "threshold", "renotify_minutes": "renotify",
+	"failure_threshold": "threshold", "renotify_minutes": "renotify", "keep_runs": "keep",
 }
 
 func describeValidation(ve scheduler.ValidationError) string {

@@ -21,6 +21,7 @@ import (
 
 	"worktray/control"
 	"worktray/paths"
+	"worktray/scheduler"
 	"worktray/scraper"
 	"worktray/secret"
 	"worktray/store"
@@ -257,6 +258,81 @@ func TestCommandsWithoutOwner(t *testing.T) {
 	expect(t, cli(t, dir, "", "schedule", "set", "--minute", "5"), 0, "saved to the store", "every hour at :05")
 	o2 := startOwner(t, dir)
 	expect(t, cli(t, dir, "", "status"), 0, "every hour at :05", "pid "+strconv.Itoa(o2.cmd.Process.Pid))
+}
+
+// TestRetentionCommands: `retention show|set` without an owner reads the store read-only and
+// writes it with the core's validation; with an owner, set goes through the owner, which prunes
+// the history at once.
+func TestRetentionCommands(t *testing.T) {
+	dir := shortTempDir(t)
+	note := "worktray is not running; showing the stored state"
+	// Never ran here: show says the default; an invalid set changes nothing.
+	expect(t, cli(t, dir, "", "retention", "show"), 0, note, "the last 10,000 runs")
+	expect(t, cli(t, dir, "", "retention", "set", "--keep", "5"), ExitInvalid, "nothing changed", "keep_runs (--keep)", "between 100 and 1000000")
+	expect(t, cli(t, dir, "", "retention", "set", "--keep", "lots"), ExitInvalid, "keep_runs (--keep)", "not a whole number")
+	expect(t, cli(t, dir, "", "retention", "set"), ExitUsage, "--keep")
+	expect(t, cli(t, dir, "", "retention", "prune"), ExitUsage, "unknown subcommand")
+
+	// 150 finished runs in the store, then a retention of 140 saved with no owner running.
+	p := paths.Resolve(dir)
+	if err := p.EnsureDirs(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(p.DB, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot := time.Date(2020, 1, 6, 9, 30, 0, 0, time.UTC)
+	for i := range 150 {
+		run := scheduler.Run{Trigger: scheduler.TriggerScheduled, Slot: slot.Add(time.Duration(i) * time.Hour), Attempt: 1,
+			Status: scheduler.StatusSucceeded, Started: slot.Add(time.Duration(i) * time.Hour), Finished: slot.Add(time.Duration(i)*time.Hour + time.Minute)}
+		if _, err := db.ClaimRun(run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	expect(t, cli(t, dir, "", "retention", "set", "--keep", "140"), 0, "saved to the store", "the last 140 runs")
+	r := cli(t, dir, "", "retention", "show", "--json")
+	var got store.Retention
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || got.KeepRuns != 140 || !strings.Contains(r.stderr, note) {
+		t.Errorf("retention show --json without owner: %v", r)
+	}
+
+	// The owner prunes to the stored retention when it starts, and again when it changes.
+	o := startOwner(t, dir)
+	runs := func() int {
+		t.Helper()
+		var h struct{ Runs []scheduler.Run }
+		r := cli(t, dir, "", "history", "-n", "1000", "--json")
+		if err := json.Unmarshal([]byte(r.stdout), &h); err != nil {
+			t.Fatalf("history --json: %v %v", err, r)
+		}
+		return len(h.Runs)
+	}
+	waitRuns := func(want int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			n := runs()
+			if n == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d runs, want %d:\n%s", n, want, o.stderr)
+			}
+		}
+	}
+	waitRuns(140)
+	expect(t, cli(t, dir, "", "retention", "show"), 0, "the last 140 runs")
+	expect(t, cli(t, dir, "", "retention", "set", "--keep", "99"), ExitInvalid, "nothing changed", "keep_runs (--keep)")
+	expect(t, cli(t, dir, "", "retention", "show", "--json"), 0, `"keep_runs": 140`)
+	expect(t, cli(t, dir, "", "retention", "set", "--keep", "100"), 0, "retention saved", "the last 100 runs")
+	waitRuns(100)
+	expect(t, cli(t, dir, "", "retention", "show", "--json"), 0, `"keep_runs": 100`)
+	for _, want := range []string{`msg="history pruned" count=10 keep_runs=140`, `msg="history pruned" count=40 keep_runs=100`} {
+		if !strings.Contains(o.stderr.String(), want) {
+			t.Errorf("the owner's log lacks %s:\n%s", want, o.stderr)
+		}
+	}
 }
 
 // TestSingleInstance: of owners started together exactly one owns; the others exit saying its pid.

@@ -26,6 +26,8 @@
 //	POST /api/diagnose            {"fix": bool} → Diagnosis
 //	GET  /api/portal, PUT /api/portal, POST /api/portal/test
 //	GET  /api/alerts, PUT /api/alerts, POST /api/alerts/test
+//	GET  /api/retention           store.Retention
+//	PUT  /api/retention           store.Retention; 422 code invalid naming keep_runs, nothing saved
 package control
 
 import (

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"worktray/scheduler"
+	"worktray/store"
 )
 
 // Client talks to the owner over the control socket. Every method honours ctx and, when ctx has
@@ -342,6 +343,22 @@ func (c *Client) SendTestAlert(ctx context.Context) error {
 	ctx, cancel := withDefaultTimeout(ctx, time.Minute)
 	defer cancel()
 	return c.do(ctx, http.MethodPost, "/api/alerts/test", nil, nil)
+}
+
+// Retention returns how much run history the owner keeps.
+func (c *Client) Retention(ctx context.Context) (store.Retention, error) {
+	var r store.Retention
+	err := c.do(ctx, http.MethodGet, "/api/retention", nil, &r)
+	return r, err
+}
+
+// SetRetention saves how much run history the owner keeps; the owner prunes to it at once. An
+// invalid value changes nothing and returns an error that errors.As turns into a
+// scheduler.ValidationError naming keep_runs.
+func (c *Client) SetRetention(ctx context.Context, r store.Retention) (store.Retention, error) {
+	var out store.Retention
+	err := c.do(ctx, http.MethodPut, "/api/retention", r, &out)
+	return out, err
 }
 
 func withDefaultTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {

@@ -41,6 +41,8 @@ type Store interface {
 	RunningRuns() ([]scheduler.Run, error)
 	Backup(ctx context.Context, path string) error
 	Check() error
+	Retention() (store.Retention, error)
+	SaveRetention(store.Retention) error
 }
 
 // Hooks are the parts of the owner the control API calls but does not implement: the windows,
@@ -74,6 +76,9 @@ type Hooks struct {
 	// FailureThreshold is how many consecutive failures make the health endpoint answer 503;
 	// nil or a result below 1 means 2.
 	FailureThreshold func() int
+	// RetentionChanged is called after PUT /api/retention saved a new retention, so the owner
+	// prunes the run history at once. It must not block; nil does nothing.
+	RetentionChanged func()
 }
 
 // Config configures a Server.
@@ -199,6 +204,8 @@ func (s *Server) routes() http.Handler {
 	route("GET", "/api/alerts", s.alerts)
 	route("PUT", "/api/alerts", s.setAlerts)
 	route("POST", "/api/alerts/test", s.testAlert)
+	route("GET", "/api/retention", s.retention)
+	route("PUT", "/api/retention", s.setRetention)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "no such endpoint: "+r.URL.Path, "")
 	})
@@ -681,6 +688,32 @@ func (s *Server) testAlert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
+func (s *Server) retention(w http.ResponseWriter, r *http.Request) {
+	ret, err := s.cfg.Store.Retention()
+	var ve scheduler.ValidationError
+	if err != nil && !errors.As(err, &ve) {
+		s.fail(w, r, err)
+		return
+	}
+	// A stored value that no longer validates is shown as it is, for the user to correct.
+	writeJSON(w, http.StatusOK, ret)
+}
+
+func (s *Server) setRetention(w http.ResponseWriter, r *http.Request) {
+	var ret store.Retention
+	if !decodeBody(w, r, &ret) {
+		return
+	}
+	if err := s.cfg.Store.SaveRetention(ret); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if f := s.cfg.Hooks.RetentionChanged; f != nil {
+		f()
+	}
+	writeJSON(w, http.StatusOK, ret)
 }
 
 func notSupported(w http.ResponseWriter, what string) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"worktray/scheduler"
+	"worktray/store"
 )
 
 // raw sends a request as is and returns the status and the decoded JSON body.
@@ -517,5 +518,51 @@ func TestAlertsReadHook(t *testing.T) {
 	info, err := h.client.Alerts(ctx)
 	if err != nil || !info.PushoverKeysSet || string(info.Settings) != `{"failure_threshold":3}` {
 		t.Fatalf("GET /api/alerts: %+v, %v", info, err)
+	}
+}
+
+func TestRetention(t *testing.T) {
+	changed := make(chan struct{}, 4)
+	h := newHarness(t, Hooks{RetentionChanged: func() { changed <- struct{}{} }})
+	ctx := ctxT(t)
+	r, err := h.client.Retention(ctx)
+	if err != nil || r != store.DefaultRetention() {
+		t.Fatalf("GET /api/retention = %+v, %v; want the default", r, err)
+	}
+
+	r, err = h.client.SetRetention(ctx, store.Retention{KeepRuns: 500})
+	if err != nil || r.KeepRuns != 500 {
+		t.Fatalf("SetRetention(500) = %+v, %v", r, err)
+	}
+	select {
+	case <-changed:
+	default:
+		t.Error("the RetentionChanged hook was not called")
+	}
+	if stored, err := h.db.Retention(); err != nil || stored.KeepRuns != 500 {
+		t.Errorf("stored retention = %+v, %v", stored, err)
+	}
+
+	_, err = h.client.SetRetention(ctx, store.Retention{KeepRuns: 5})
+	var ve scheduler.ValidationError
+	if !errors.As(err, &ve) || ve.Field("keep_runs") == nil {
+		t.Errorf("SetRetention(5) = %v, want a ValidationError naming keep_runs", err)
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Status != http.StatusUnprocessableEntity || e.Code != codeInvalid || e.Field != "keep_runs" {
+		t.Errorf("answer = %+v, want 422 with field keep_runs", e)
+	}
+	for _, body := range []string{`{"keep_runs":`, `{"keep_runs": "many"}`, `{"keep": 500}`, ``, `[500]`} {
+		if code, m := h.raw("PUT", "/api/retention", body); code != http.StatusBadRequest || m["code"] != codeBadRequest {
+			t.Errorf("PUT /api/retention %q: %d %v, want 400", body, code, m)
+		}
+	}
+	select {
+	case <-changed:
+		t.Error("the hook was called for a value that was not saved")
+	default:
+	}
+	if r, err := h.client.Retention(ctx); err != nil || r.KeepRuns != 500 {
+		t.Errorf("after invalid requests: %+v, %v; want 500 unchanged", r, err)
 	}
 }

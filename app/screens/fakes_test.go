@@ -8,6 +8,7 @@ import (
 
 	"worktray/notify"
 	"worktray/scheduler"
+	"worktray/store"
 )
 
 var (
@@ -36,11 +37,12 @@ type fake struct {
 	calls []string
 	err   error
 
-	runs   []scheduler.Run
-	orders []scheduler.Order
-	sched  scheduler.Schedule
-	portal Portal
-	alerts Alerts
+	runs      []scheduler.Run
+	orders    []scheduler.Order
+	sched     scheduler.Schedule
+	portal    Portal
+	alerts    Alerts
+	retention store.Retention
 }
 
 func (f *fake) record(format string, args ...any) error {
@@ -79,7 +81,11 @@ func (f *fake) Alerts(context.Context) (Alerts, error)    { return f.alerts, nil
 func (f *fake) SaveAlerts(_ context.Context, a AlertsChange) error {
 	return f.record("save alerts")
 }
-func (f *fake) SendTestAlert(context.Context) (string, error) { return "sent", f.record("send test") }
+func (f *fake) SendTestAlert(context.Context) (string, error)      { return "sent", f.record("send test") }
+func (f *fake) Retention(context.Context) (store.Retention, error) { return f.retention, nil }
+func (f *fake) SaveRetention(_ context.Context, r store.Retention) error {
+	return f.record("save retention keep_runs=%d", r.KeepRuns)
+}
 
 func defaultSchedule() scheduler.Schedule {
 	s := scheduler.DefaultSchedule("Europe/London")
@@ -92,7 +98,7 @@ func defaultSchedule() scheduler.Schedule {
 func newFake() *fake {
 	return &fake{sched: defaultSchedule(),
 		portal: Portal{URL: "http://127.0.0.1:8099/login", Profile: "demo", Username: "tech@example.com", PasswordSet: true},
-		alerts: Alerts{Settings: notify.DefaultSettings()}}
+		alerts: Alerts{Settings: notify.DefaultSettings()}, retention: store.DefaultRetention()}
 }
 
 // manyRuns makes n finished runs, newest first, every hour back from now; every seventh failed.

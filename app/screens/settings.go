@@ -19,6 +19,7 @@ import (
 	"worktray/notify"
 	"worktray/scheduler"
 	"worktray/secret"
+	"worktray/store"
 )
 
 // Portal is the portal configuration as the settings window shows it: never the password.
@@ -60,6 +61,10 @@ type SettingsBackend interface {
 	SaveAlerts(ctx context.Context, a AlertsChange) error
 	// SendTestAlert sends a test message to Pushover with the saved keys.
 	SendTestAlert(ctx context.Context) (string, error)
+	// Retention returns how much run history the owner keeps.
+	Retention(ctx context.Context) (store.Retention, error)
+	// SaveRetention saves the retention; the owner prunes the history to it at once.
+	SaveRetention(ctx context.Context, r store.Retention) error
 }
 
 // Toggle is a setting that is on or off, kept outside the owner (start at login).
@@ -113,6 +118,11 @@ type Settings struct {
 	alertErrs                              map[string]*widget.Label
 	alertMsg                               *widget.Label
 
+	keepRuns      *widget.Entry
+	retentionErrs map[string]*widget.Label
+	retentionMsg  *widget.Label
+	retentionSave *widget.Button
+
 	generalMsg *widget.Label
 	loading    bool
 
@@ -147,6 +157,8 @@ var scheduleFields = []string{"enabled", "minute", "hour", "every_hours", "activ
 var portalFields = []string{"url", "profile", "username", "password"}
 
 var alertFields = []string{"pushover_token", "pushover_user_key", "failure_threshold", "renotify_minutes", "quiet_from", "quiet_to", "quiet_zone"}
+
+var retentionFields = []string{"keep_runs"}
 
 // NewSettings returns the settings screen; call Load to fill it.
 func NewSettings(be SettingsBackend, opts SettingsOptions) *Settings {
@@ -259,15 +271,17 @@ func commonZones() []string {
 // Load fetches the settings in the background and fills the tabs.
 func (s *Settings) Load() {
 	var (
-		sc         scheduler.Schedule
-		p          Portal
-		a          Alerts
-		es, ep, ea error
+		sc             scheduler.Schedule
+		p              Portal
+		a              Alerts
+		r              store.Retention
+		es, ep, ea, er error
 	)
 	s.opts.call(0, func(ctx context.Context) error {
 		sc, es = s.be.Schedule(ctx)
 		p, ep = s.be.Portal(ctx)
 		a, ea = s.be.Alerts(ctx)
+		r, er = s.be.Retention(ctx)
 		return nil
 	}, func(error) {
 		if es == nil {
@@ -285,6 +299,12 @@ func (s *Settings) Load() {
 		} else {
 			setMessage(s.alertMsg, "Could not load the alert settings: "+ErrorText(ea))
 		}
+		if er == nil {
+			s.SetRetention(r)
+		} else {
+			setMessage(s.retentionMsg, "Could not load the history retention: "+ErrorText(er))
+		}
+		s.relayout()
 	})
 }
 
@@ -700,6 +720,12 @@ func (s *Settings) saveAlerts() {
 
 func (s *Settings) generalTab() fyne.CanvasObject {
 	s.generalMsg = errorLabel()
+	s.retentionErrs = errLabels(retentionFields)
+	s.retentionMsg = errorLabel()
+	s.keepRuns = widget.NewEntry()
+	s.keepRuns.OnChanged = func(string) { s.onRetentionChanged() }
+	s.keepRuns.OnSubmitted = func(string) { s.saveRetention() }
+	s.retentionSave = widget.NewButton("Save", s.saveRetention)
 	var objs []fyne.CanvasObject
 	if t := s.opts.StartAtLogin; t != nil {
 		login := widget.NewCheck("Start worktray when I log in", nil)
@@ -731,8 +757,61 @@ func (s *Settings) generalTab() fyne.CanvasObject {
 		open("Open data folder", s.opts.DataDir),
 		open("Open log folder", s.opts.LogDir),
 		heading("History"),
-		widget.NewLabel("Runs are kept for the history window and the CLI; logs are kept 14 days."),
+		field(container.NewHBox(widget.NewLabel("Keep the last"),
+			container.NewGridWrap(fyne.NewSize(110, s.keepRuns.MinSize().Height), s.keepRuns),
+			widget.NewLabel("runs"), s.retentionSave), s.retentionErrs, "keep_runs"),
+		s.retentionMsg,
+		widget.NewLabel("Older runs are pruned daily; logs are kept 14 days."),
 		s.generalMsg,
 	)
-	return container.NewPadded(container.NewVBox(objs...))
+	return container.NewPadded(s.page(objs...))
+}
+
+// SetRetention fills the history retention of the general tab. It must run on Fyne's goroutine.
+func (s *Settings) SetRetention(r store.Retention) {
+	s.loading = true
+	s.keepRuns.SetText(strconv.Itoa(r.KeepRuns))
+	s.loading = false
+	s.showErrors(s.retentionErrs, s.retentionMsg, nil)
+}
+
+// retentionInput reads the history retention and validates it with the core's rules
+// (store.Retention.Validate).
+func (s *Settings) retentionInput() (store.Retention, error) {
+	text := s.keepRuns.Text
+	n, err := strconv.Atoi(strings.TrimSpace(text))
+	if err != nil {
+		return store.Retention{}, scheduler.ValidationError{{Field: "keep_runs", Msg: fmt.Sprintf("%q is not a whole number", text)}}
+	}
+	r := store.Retention{KeepRuns: n}
+	return r, r.Validate()
+}
+
+func (s *Settings) onRetentionChanged() {
+	if s.loading {
+		return
+	}
+	_, err := s.retentionInput()
+	s.showErrors(s.retentionErrs, s.retentionMsg, err)
+}
+
+func (s *Settings) saveRetention() {
+	r, err := s.retentionInput()
+	if err != nil {
+		s.showErrors(s.retentionErrs, s.retentionMsg, err)
+		return
+	}
+	s.showErrors(s.retentionErrs, s.retentionMsg, nil)
+	s.retentionSave.Disable()
+	s.opts.call(0, func(ctx context.Context) error { return s.be.SaveRetention(ctx, r) }, func(err error) {
+		s.retentionSave.Enable()
+		if err != nil {
+			s.showErrors(s.retentionErrs, s.retentionMsg, err)
+			return
+		}
+		s.retentionMsg.Importance = widget.SuccessImportance
+		setMessage(s.retentionMsg, fmt.Sprintf("Saved. The last %d runs are kept; older ones are pruned now.", r.KeepRuns))
+		s.retentionMsg.Importance = widget.DangerImportance
+		s.relayout()
+	})
 }

@@ -75,6 +75,10 @@ func TestSettingsInvalidNeverSaves(t *testing.T) {
 			"pushover_token: must be exactly 30 letters and digits (got 8 characters)", "settings_invalid_pushover.png"},
 		{"bad quiet hours", 2, func(s *Settings) { s.quiet.SetChecked(true); s.quietFrom.SetText("25:00") },
 			func(s *Settings) *widget.Label { s.saveAlerts(); return s.alertErrs["quiet_from"] }, "quiet_from:", ""},
+		{"keep 5 runs", 3, func(s *Settings) { s.keepRuns.SetText("5") }, func(s *Settings) *widget.Label { s.saveRetention(); return s.retentionErrs["keep_runs"] },
+			"keep_runs: must be between 100 and 1000000 runs, got 5", "settings_invalid_retention.png"},
+		{"keep not a number", 3, func(s *Settings) { s.keepRuns.SetText("all") }, func(s *Settings) *widget.Label { s.saveRetention(); return s.retentionErrs["keep_runs"] },
+			`keep_runs: "all" is not a whole number`, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s, f, w := newSettingsWindow(t)
@@ -109,6 +113,34 @@ func TestSettingsValidSaves(t *testing.T) {
 	}
 	if s.schedMsg.Text != "Saved. Next run 10:15." {
 		t.Errorf("schedule message = %q", s.schedMsg.Text)
+	}
+}
+
+func TestSettingsRetention(t *testing.T) {
+	s, f, _ := newSettingsWindow(t)
+	if got := s.keepRuns.Text; got != "10000" {
+		t.Errorf("keep runs = %q, want the default 10000", got)
+	}
+	s.SelectTab(3)
+	// The error shows while typing, and a save with it reaches nobody.
+	s.keepRuns.SetText("5")
+	if l := s.retentionErrs["keep_runs"]; l.Hidden || !strings.HasPrefix(l.Text, "keep_runs:") {
+		t.Errorf("error label while typing = %q (hidden %v), want one naming keep_runs", l.Text, l.Hidden)
+	}
+	test.Tap(s.retentionSave)
+	if calls := f.Calls(); len(calls) != 0 {
+		t.Errorf("an invalid retention reached the owner: %v", calls)
+	}
+	s.keepRuns.SetText("2500")
+	if l := s.retentionErrs["keep_runs"]; !l.Hidden {
+		t.Errorf("error label after a valid value = %q", l.Text)
+	}
+	test.Tap(s.retentionSave)
+	if got := f.Calls(); strings.Join(got, "|") != "save retention keep_runs=2500" {
+		t.Errorf("calls = %v, want one save with 2500", got)
+	}
+	if want := "Saved. The last 2500 runs are kept; older ones are pruned now."; s.retentionMsg.Text != want || s.retentionMsg.Hidden {
+		t.Errorf("message = %q, want %q", s.retentionMsg.Text, want)
 	}
 }
 

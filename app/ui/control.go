@@ -10,6 +10,7 @@ import (
 	"worktray/control"
 	"worktray/notify"
 	"worktray/scheduler"
+	"worktray/store"
 )
 
 // ControlBackend is the Backend of the windows: the owner's control API.
@@ -132,4 +133,15 @@ func (b ControlBackend) SendTestAlert(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return "Test alert sent.", nil
+}
+
+// Retention implements screens.SettingsBackend.
+func (b ControlBackend) Retention(ctx context.Context) (store.Retention, error) {
+	return b.C.Retention(ctx)
+}
+
+// SaveRetention implements screens.SettingsBackend.
+func (b ControlBackend) SaveRetention(ctx context.Context, r store.Retention) error {
+	_, err := b.C.SetRetention(ctx, r)
+	return err
 }
