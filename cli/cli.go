@@ -274,6 +274,28 @@ func (e *env) owner() *control.Client {
 	return e.client
 }
 
+// parseNoArgs parses the flags of a command that takes no positional argument.
+func (e *env) parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	return noArgs(pos)
+}
+
+// show prints v: as JSON with --json, else with print; first saying so when v came from the
+// store because no owner runs.
+func show[T any](e *env, v T, local bool, print func(T)) {
+	if local {
+		e.note(notRunningNote)
+	}
+	if e.json {
+		writeJSON(e.io.Out, v)
+		return
+	}
+	print(v)
+}
+
 // noArgs refuses positional arguments.
 func noArgs(pos []string) error {
 	if len(pos) > 0 {

@@ -29,11 +29,7 @@ func (d *diagnosis) add(name string, status control.CheckStatus, fix, format str
 func cmdDiagnose(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	fix := fs.Bool("fix", false, "repair what can be repaired safely (stale run records, an overdue slot, a stale socket) and say what was done")
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	now := e.now()

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"worktray/app/view"
 	"worktray/scheduler"
 )
 
@@ -16,80 +17,11 @@ func writeJSON(w io.Writer, v any) {
 	_ = enc.Encode(v)
 }
 
-// clock formats an instant in local time: the time alone today, with the weekday within a week,
-// with the date otherwise.
-func clock(t, now time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	t, now = t.Local(), now.Local()
-	switch {
-	case sameDay(t, now):
-		return t.Format("15:04")
-	case t.After(now.Add(-6*24*time.Hour)) && t.Before(now.Add(6*24*time.Hour)):
-		return t.Format("Mon 15:04")
-	default:
-		return t.Format("2006-01-02 15:04")
-	}
-}
-
-func sameDay(a, b time.Time) bool {
-	ay, am, ad := a.Date()
-	by, bm, bd := b.Date()
-	return ay == by && am == bm && ad == bd
-}
-
-// relative says "in 12 min" or "12 min ago".
-func relative(t, now time.Time) string {
-	d := t.Sub(now)
-	if d >= 0 {
-		if d < time.Minute {
-			return "in less than a minute"
-		}
-		return "in " + span(d)
-	}
-	d = -d
-	if d < time.Minute {
-		return "just now"
-	}
-	return span(d) + " ago"
-}
-
-// span formats a duration for people: "12 min", "2 h 5 min", "3 days 4 h".
-func span(d time.Duration) string {
-	m := int((d + 30*time.Second) / time.Minute)
-	switch {
-	case m < 60:
-		return fmt.Sprintf("%d min", m)
-	case m < 24*60:
-		if m%60 == 0 {
-			return fmt.Sprintf("%d h", m/60)
-		}
-		return fmt.Sprintf("%d h %d min", m/60, m%60)
-	default:
-		days, h := m/(24*60), (m%(24*60))/60
-		unit := "days"
-		if days == 1 {
-			unit = "day"
-		}
-		if h == 0 {
-			return fmt.Sprintf("%d %s", days, unit)
-		}
-		return fmt.Sprintf("%d %s %d h", days, unit, h)
-	}
-}
-
-// seconds formats a run's duration: "4.2 s", "1 min 5 s".
-func seconds(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "-"
-	case d < time.Minute:
-		return fmt.Sprintf("%.1f s", d.Seconds())
-	default:
-		return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
-	}
-}
+// The CLI words times as the tray and the windows do (package view), in local time.
+func clock(t, now time.Time) string    { return view.Clock(t, now, time.Local) }
+func relative(t, now time.Time) string { return view.Relative(t, now) }
+func span(d time.Duration) string      { return view.Span(d) }
+func seconds(d time.Duration) string   { return view.Duration(d) }
 
 // mark is the one-character outcome of a run.
 func mark(s scheduler.RunStatus) string {

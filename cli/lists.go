@@ -21,11 +21,7 @@ func cmdHistory(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	n := fs.Int("n", 20, "how many runs")
 	failed := fs.Bool("failed", false, "only failed runs")
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *n < 1 {
@@ -86,11 +82,7 @@ func cmdOrders(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	asCSV := fs.Bool("csv", false, "print CSV (every field)")
 	all := fs.Bool("all", false, "include removed orders")
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *asCSV && e.json {

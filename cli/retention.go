@@ -52,25 +52,14 @@ func (e *env) currentRetention(ctx context.Context) (store.Retention, bool, erro
 
 func retentionShow(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	r, local, err := e.currentRetention(ctx)
 	if err != nil {
 		return err
 	}
-	if local {
-		e.note(notRunningNote)
-	}
-	if e.json {
-		writeJSON(e.io.Out, r)
-		return nil
-	}
-	printRetention(e, r)
+	show(e, r, local, func(v store.Retention) { printRetention(e, v) })
 	return nil
 }
 
@@ -82,11 +71,7 @@ func printRetention(e *env, r store.Retention) {
 func retentionSet(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	keep := fs.String("keep", "", fmt.Sprintf("how many runs to keep, %d–%d", store.MinKeepRuns, store.MaxKeepRuns))
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	set := false

@@ -57,25 +57,14 @@ func (e *env) currentSchedule(ctx context.Context) (control.ScheduleInfo, bool, 
 
 func scheduleShow(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	si, local, err := e.currentSchedule(ctx)
 	if err != nil {
 		return err
 	}
-	if local {
-		e.note(notRunningNote)
-	}
-	if e.json {
-		writeJSON(e.io.Out, si)
-		return nil
-	}
-	printSchedule(e, si)
+	show(e, si, local, func(v control.ScheduleInfo) { printSchedule(e, v) })
 	return nil
 }
 
@@ -123,11 +112,7 @@ func scheduleSet(ctx context.Context, e *env, args []string) error {
 		vals[f.name] = fs.String(f.name, "", f.help)
 	}
 	dry := fs.Bool("dry-run", false, "validate and show the next five runs without saving")
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	set := map[string]bool{}

@@ -14,17 +14,14 @@ import (
 func cmdScrape(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	detach := fs.Bool("detach", false, "start the scrape and return at once instead of following it")
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	c := e.owner()
 	var stream *control.EventStream
 	if !*detach {
 		// Subscribe first, so that no event of the new run can be missed.
+		var err error
 		if stream, err = c.Events(ctx); err != nil {
 			return err
 		}

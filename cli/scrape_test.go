@@ -144,16 +144,3 @@ func TestParseWeekdays(t *testing.T) {
 		}
 	}
 }
-
-func TestRelative(t *testing.T) {
-	now := time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC)
-	cases := map[time.Duration]string{
-		12 * time.Minute: "in 12 min", -3 * time.Minute: "3 min ago", 65 * time.Minute: "in 1 h 5 min",
-		2 * time.Hour: "in 2 h", 26 * time.Hour: "in 1 day 2 h", 10 * time.Second: "in less than a minute",
-	}
-	for d, want := range cases {
-		if got := relative(now.Add(d), now); got != want {
-			t.Errorf("%v: %q, want %q", d, got, want)
-		}
-	}
-}

@@ -66,11 +66,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) error {
 		fs.StringVar(&in.Username, "username", "", "the user name or email to sign in with")
 		fs.BoolVar(&keep, "keep-password", false, "do not ask for the password; keep the stored one")
 	}
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	c := e.owner()
@@ -86,6 +82,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) error {
 			return err // say "not running" before asking for a password
 		}
 		if in.Profile != "" && in.Profile != "demo" {
+			var err error
 			if in.Profile, err = filepath.Abs(in.Profile); err != nil {
 				return err
 			}
@@ -174,11 +171,7 @@ func cmdAlerts(ctx context.Context, e *env, args []string) error {
 		}
 		fs.BoolVar(&keys, "keys", false, "ask for the Pushover API token and user key (prompt, or two lines on stdin)")
 	}
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	c := e.owner()

@@ -28,25 +28,14 @@ func (e *env) status(ctx context.Context) (st control.Status, local bool, err er
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	st, local, err := e.status(ctx)
 	if err != nil {
 		return err
 	}
-	if local {
-		e.note(notRunningNote)
-	}
-	if e.json {
-		writeJSON(e.io.Out, st)
-		return nil
-	}
-	printStatus(e.io.Out, st, e.now())
+	show(e, st, local, func(v control.Status) { printStatus(e.io.Out, v, e.now()) })
 	return nil
 }
 
@@ -141,11 +130,7 @@ func cmdResume(ctx context.Context, e *env, args []string) error {
 // simple runs a command with no arguments that goes to the owner and prints a sentence.
 func (e *env) simple(args []string, do func() (control.Status, error), say func(control.Status) string) error {
 	fs := e.flags()
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	st, err := do()
@@ -162,11 +147,7 @@ func (e *env) simple(args []string, do func() (control.Status, error), say func(
 
 func cmdCancel(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
-	pos, err := e.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(pos); err != nil {
+	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	c := e.owner()

@@ -132,13 +132,14 @@ func Relative(t, now time.Time) string {
 	case absDuration(d) < 30*time.Second:
 		return "now"
 	case d > 0:
-		return "in " + roughDuration(d)
+		return "in " + Span(d)
 	default:
-		return roughDuration(-d) + " ago"
+		return Span(-d) + " ago"
 	}
 }
 
-func roughDuration(d time.Duration) string {
+// Span formats a length of time to the minute for people: "12 min", "2 h 5 min", "3 d 4 h".
+func Span(d time.Duration) string {
 	d = d.Round(time.Minute)
 	if d < time.Minute {
 		d = time.Minute
@@ -295,7 +296,7 @@ func BannerFor(s scheduler.Snapshot, loc *time.Location) Banner {
 	case s.Overdue():
 		return Banner{SeverityWarning, "A scheduled scrape is overdue",
 			fmt.Sprintf("The %s run has not started yet (%s late). It starts as soon as possible; if it stays overdue, use Scrape now.",
-				Clock(s.OverdueSlot, s.Now, loc), roughDuration(s.OverdueBy))}
+				Clock(s.OverdueSlot, s.Now, loc), Span(s.OverdueBy))}
 	case s.Paused:
 		return Banner{SeverityInfo, "Scheduled scrapes are paused", "Nothing runs on its own until you resume. Scrape now still works."}
 	}

@@ -91,6 +91,9 @@ func TestRelativeAndDuration(t *testing.T) {
 		{now.Add(-3*time.Hour - 5*time.Minute), "3 h 5 min ago"},
 		{now.Add(10 * time.Second), "now"},
 		{now.Add(49 * time.Hour), "in 2 d 1 h"},
+		{now.Add(65 * time.Minute), "in 1 h 5 min"},
+		{now.Add(2 * time.Hour), "in 2 h"},
+		{now.Add(-3 * time.Minute), "3 min ago"},
 	} {
 		if got := Relative(tt.t, now); got != tt.want {
 			t.Errorf("Relative(%v) = %q, want %q", tt.t.Sub(now), got, tt.want)
