@@ -469,25 +469,7 @@ func (s *Settings) portalTab() fyne.CanvasObject {
 	s.portalMsg = errorLabel()
 	save := widget.NewButton("Save portal", s.savePortal)
 	save.Importance = widget.HighImportance
-	testResult := widget.NewLabel("")
-	testResult.Wrapping = fyne.TextWrapWord
-	var test *widget.Button
-	test = widget.NewButton("Test login", func() {
-		test.Disable()
-		testResult.SetText("Logging in…")
-		var msg string
-		s.opts.call(2*time.Minute, func(ctx context.Context) (err error) {
-			msg, err = s.be.TestLogin(ctx)
-			return err
-		}, func(err error) {
-			test.Enable()
-			if err != nil {
-				testResult.SetText("✗ " + ErrorText(err))
-				return
-			}
-			testResult.SetText("✓ " + msg)
-		})
-	})
+	test, testResult := s.tryButton("Test login", "Logging in…", 2*time.Minute, s.be.TestLogin)
 	form := container.New(layout.NewFormLayout(),
 		widget.NewLabel("Portal URL"), field(s.portalURL, s.portalErrs, "url"),
 		widget.NewLabel("Profile"), field(s.portalProfile, s.portalErrs, "profile"),
@@ -582,25 +564,7 @@ func (s *Settings) alertsTab() fyne.CanvasObject {
 	s.alertMsg = errorLabel()
 	save := widget.NewButton("Save alerts", s.saveAlerts)
 	save.Importance = widget.HighImportance
-	testResult := widget.NewLabel("")
-	testResult.Wrapping = fyne.TextWrapWord
-	var test *widget.Button
-	test = widget.NewButton("Send test", func() {
-		test.Disable()
-		testResult.SetText("Sending…")
-		var msg string
-		s.opts.call(time.Minute, func(ctx context.Context) (err error) {
-			msg, err = s.be.SendTestAlert(ctx)
-			return err
-		}, func(err error) {
-			test.Enable()
-			if err != nil {
-				testResult.SetText("✗ " + ErrorText(err))
-				return
-			}
-			testResult.SetText("✓ " + msg)
-		})
-	})
+	test, testResult := s.tryButton("Send test", "Sending…", time.Minute, s.be.SendTestAlert)
 	form := container.New(layout.NewFormLayout(),
 		widget.NewLabel(""), s.pushEnabled,
 		widget.NewLabel("Application token"), field(s.token, s.alertErrs, "pushover_token"),
@@ -716,6 +680,31 @@ func (s *Settings) saveAlerts() {
 		s.alertMsg.Importance = widget.DangerImportance
 		s.relayout()
 	})
+}
+
+// tryButton is a button that runs try with the saved settings ("Test login", "Send test") off the
+// UI goroutine, and the label that shows how it went; the button is disabled meanwhile.
+func (s *Settings) tryButton(label, busy string, timeout time.Duration, try func(context.Context) (string, error)) (*widget.Button, *widget.Label) {
+	result := widget.NewLabel("")
+	result.Wrapping = fyne.TextWrapWord
+	var b *widget.Button
+	b = widget.NewButton(label, func() {
+		b.Disable()
+		result.SetText(busy)
+		var msg string
+		s.opts.call(timeout, func(ctx context.Context) (err error) {
+			msg, err = try(ctx)
+			return err
+		}, func(err error) {
+			b.Enable()
+			if err != nil {
+				result.SetText("✗ " + ErrorText(err))
+				return
+			}
+			result.SetText("✓ " + msg)
+		})
+	})
+	return b, result
 }
 
 func (s *Settings) generalTab() fyne.CanvasObject {
