@@ -1,7 +1,8 @@
 # worktray — build, run, test.
 GO        ?= go
 BIN       ?= worktray
-export LANG ?= en_US.UTF-8
+# Fyne reads the locale from LANG and complains about "C" or an empty one.
+export LANG = en_US.UTF-8
 export DISABLE_ROD_FLAG = 1
 
 # Debian packages the tests and the desktop build need: Chromium for the scraper, Xvfb and a

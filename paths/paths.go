@@ -38,8 +38,8 @@ func Resolve(home string) Paths {
 			RuntimeDir: filepath.Join(home, "run"),
 		}
 	} else {
-		runtime := xdg.RuntimeDir
-		if os.Getenv("XDG_RUNTIME_DIR") == "" {
+		runtime := os.Getenv("XDG_RUNTIME_DIR")
+		if runtime == "" {
 			// Without a session runtime directory, keep the socket in a private directory of
 			// the state home rather than in a shared /tmp.
 			runtime = filepath.Join(xdg.StateHome, "worktray-run")
