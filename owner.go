@@ -79,17 +79,8 @@ func runOwner(ctx context.Context, opts ownerOptions, stderr io.Writer) error {
 	if err := p.EnsureDirs(); err != nil {
 		return err
 	}
-	// Secrets are opened first so the logger can scrub their values from every record.
-	secrets, err := secret.Open(p.ConfigDir, useKeyring(opts))
-	if err != nil {
-		return err
-	}
-	log, closeLog, err := newLogger(p, opts.logLevel, stderr, secrets.Redactor())
-	if err != nil {
-		return err
-	}
-	defer closeLog()
-
+	// The store's lock decides who owns worktray: a second launch must touch nothing else (in
+	// particular not the secrets, which the owner may move into the keyring).
 	db, err := store.Open(p.DB, store.Options{})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
@@ -97,6 +88,18 @@ func runOwner(ctx context.Context, opts ownerOptions, stderr io.Writer) error {
 		}
 		return err
 	}
+	// Secrets are opened before the logger so that it scrubs their values from every record.
+	secrets, err := secret.Open(p.ConfigDir, useKeyring(opts))
+	if err != nil {
+		_ = db.Close()
+		return err
+	}
+	log, closeLog, err := newLogger(p, opts.logLevel, stderr, secrets.Redactor())
+	if err != nil {
+		_ = db.Close()
+		return err
+	}
+	defer closeLog()
 	defer func() {
 		if err := db.Close(); err != nil {
 			log.Error("closing the store", "err", err)
@@ -112,7 +115,7 @@ func runOwner(ctx context.Context, opts ownerOptions, stderr io.Writer) error {
 		return err
 	}
 	parts = append(parts, demoParts...)
-	alertParts, err := o.alerts()
+	notifier, err := o.alerts()
 	if err != nil {
 		return err
 	}
@@ -123,8 +126,8 @@ func runOwner(ctx context.Context, opts ownerOptions, stderr io.Writer) error {
 	o.svc = svc
 	sc := svc.Schedule()
 	o.policy.SetLocation(sc.Location())
-	parts = append(parts, part{"scheduler", svc.Run})
-	parts = append(parts, alertParts...)
+	// Subscribed before anything runs, so that the first alerts wake the notifier too.
+	parts = append(parts, part{"scheduler", svc.Run}, notifier, o.alertWakeUp(svc.Subscribe(64)))
 	more, err := o.parts(ctx)
 	if err != nil {
 		return err

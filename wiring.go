@@ -82,12 +82,11 @@ func (o *owner) scraper(ctx context.Context) (scheduler.Scraper, []part, error) 
 }
 
 // alerts builds the alert policy (the scheduler consults it inside each outcome's transaction)
-// and the notifier that delivers the outbox to Pushover and the desktop, woken by every
-// EventAlertsQueued.
-func (o *owner) alerts() ([]part, error) {
+// and returns the notifier that delivers the outbox to Pushover and the desktop.
+func (o *owner) alerts() (part, error) {
 	settings := notify.DefaultSettings()
 	if _, err := o.db.Setting(notify.SettingsKey, &settings); err != nil {
-		return nil, fmt.Errorf("reading the alert settings: %w", err)
+		return part{}, fmt.Errorf("reading the alert settings: %w", err)
 	}
 	o.policy = notify.NewPolicy(settings, time.Local, o.secrets.Redactor())
 	var desktop notify.Desktop
@@ -98,30 +97,32 @@ func (o *owner) alerts() ([]part, error) {
 		Credentials: o.secrets, Desktop: desktop, Logger: o.log, Redactor: o.secrets.Redactor(),
 		PushoverEndpoint: o.opts.pushoverEndpoint})
 	if err != nil {
-		return nil, err
+		return part{}, err
 	}
 	o.notifier = n
-	return []part{
-		{"notifier", n.Run},
-		{"alert wake-up", func(ctx context.Context) error {
-			sub := o.svc.Subscribe(64)
-			defer sub.Close()
-			for {
-				select {
-				case <-ctx.Done():
-					return nil
-				case ev := <-sub.C:
-					switch ev.Kind {
-					case scheduler.EventAlertsQueued:
-						n.Kick()
-					case scheduler.EventScheduleChanged:
-						sc := o.svc.Schedule()
-						o.policy.SetLocation(sc.Location())
-					}
+	return part{"notifier", n.Run}, nil
+}
+
+// alertWakeUp wakes the notifier on every EventAlertsQueued and keeps the policy in the
+// schedule's zone.
+func (o *owner) alertWakeUp(sub *scheduler.Subscription) part {
+	return part{"alert wake-up", func(ctx context.Context) error {
+		defer sub.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case ev := <-sub.C:
+				switch ev.Kind {
+				case scheduler.EventAlertsQueued:
+					o.notifier.Kick()
+				case scheduler.EventScheduleChanged:
+					sc := o.svc.Schedule()
+					o.policy.SetLocation(sc.Location())
 				}
 			}
-		}},
-	}, nil
+		}
+	}}
 }
 
 // portalScraper scrapes the portal of the stored settings. It builds the scraper anew for each

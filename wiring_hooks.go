@@ -87,13 +87,14 @@ func (o *owner) setPortal(ctx context.Context, in control.PortalInput) (control.
 	if len(errs) > 0 {
 		return control.PortalInfo{}, errs
 	}
-	if err := o.db.PutSetting(scraper.SettingsKey, ps); err != nil {
-		return control.PortalInfo{}, err
-	}
+	// The secret first: if it cannot be stored, the settings stay as they were.
 	if in.Password != nil {
 		if err := o.secrets.Set(secret.PortalPassword, *in.Password); err != nil {
 			return control.PortalInfo{}, err
 		}
+	}
+	if err := o.db.PutSetting(scraper.SettingsKey, ps); err != nil {
+		return control.PortalInfo{}, err
 	}
 	o.log.Info("portal settings changed", "url", ps.URL, "profile", ps.Profile, "username", ps.Username,
 		"password_changed", in.Password != nil)
@@ -274,7 +275,7 @@ func localDiagnostics(ctx context.Context, p paths.Paths) []control.Check {
 		return []control.Check{{Name: "portal settings", Status: control.CheckWarn, Detail: err.Error()}}
 	}
 	defer db.Close()
-	secrets, err := secret.Open(p.ConfigDir, p == paths.Resolve(""))
+	secrets, err := secret.Inspect(p.ConfigDir, p == paths.Resolve(""))
 	if err != nil {
 		secrets = nil
 	}

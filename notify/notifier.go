@@ -128,6 +128,9 @@ type Notifier struct {
 	blockedFP [32]byte // fingerprint of the credentials Pushover rejected; zero when none
 	blocked   bool
 	lastGood  Settings
+	// unacked holds alerts Pushover accepted whose acknowledgement in the outbox failed: later
+	// passes retry only the acknowledgement, never the send.
+	unacked map[uint64]bool
 
 	// idle, when set by tests, is called each time Run waits, after its timer is armed, with the
 	// instant it will wake at the latest.
@@ -200,7 +203,11 @@ func (n *Notifier) Run(ctx context.Context) error {
 		now := n.clock.Now()
 		d := n.cfg.PollInterval
 		if !wake.IsZero() {
-			d = min(d, max(wake.Sub(now), 0))
+			d = min(d, wake.Sub(now))
+		}
+		if d <= 0 {
+			// A wake-up already due that the pass did not act on: wait, never spin.
+			d = min(n.cfg.PollInterval, time.Second)
 		}
 		timer := n.clock.NewTimer(d)
 		if n.idle != nil {
@@ -259,6 +266,10 @@ func (n *Notifier) pass(ctx context.Context) (wake time.Time) {
 		if ctx.Err() != nil {
 			return wake
 		}
+		if n.wasSent(a.ID) {
+			n.ack(a, "sent to Pushover earlier")
+			continue
+		}
 		if a.Attempts == 0 {
 			a.Attempts = 1 // marks the desktop notification as done before it is shown
 			if err := n.cfg.Outbox.UpdateAlert(a); err != nil {
@@ -310,6 +321,7 @@ func (n *Notifier) pass(ctx context.Context) (wake time.Time) {
 		res, err := n.client.send(sendCtx, token, user, pushMessage{Title: a.Title, Message: a.Message, Priority: a.Priority, Timestamp: a.Created})
 		cancel()
 		if err == nil {
+			n.markSent(a.ID)
 			n.ack(a, "sent to Pushover")
 			n.setStatus(func(st *Status) {
 				st.LastSent, st.LastError, st.RetryAt, st.Remaining = now, "", time.Time{}, res.Remaining
@@ -392,10 +404,30 @@ func (n *Notifier) showDesktop(ctx context.Context, a scheduler.Alert) {
 
 func (n *Notifier) ack(a scheduler.Alert, how string) {
 	if err := n.cfg.Outbox.AckAlert(a.ID, n.clock.Now().UTC()); err != nil {
-		n.log.Error("notify: acknowledging an alert failed; it may be delivered again", "alert", a.ID, "err", err)
+		n.log.Error("notify: acknowledging an alert failed; the acknowledgement is retried, the alert is not sent again",
+			"alert", a.ID, "err", err)
 		return
 	}
+	n.mu.Lock()
+	delete(n.unacked, a.ID)
+	n.mu.Unlock()
 	n.log.Info("notify: alert delivered", "alert", a.ID, "kind", a.Kind, "how", how, "attempts", a.Attempts)
+}
+
+// markSent remembers that Pushover accepted alert id, until its acknowledgement is stored.
+func (n *Notifier) markSent(id uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.unacked == nil {
+		n.unacked = map[uint64]bool{}
+	}
+	n.unacked[id] = true
+}
+
+func (n *Notifier) wasSent(id uint64) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.unacked[id]
 }
 
 func (n *Notifier) update(a scheduler.Alert) {
@@ -473,7 +505,9 @@ func (n *Notifier) remind(s Settings) time.Time {
 }
 
 func nextReminder(st scheduler.State, s Settings) time.Time {
-	if !st.FailureAlerted || st.Paused || s.renotify() <= 0 {
+	// A raised threshold can leave an alerted failure below it: then no reminder is due (Tick
+	// would raise none), and a time in the past would spin the loop.
+	if !st.FailureAlerted || st.Paused || s.renotify() <= 0 || st.ConsecutiveFailures < max(s.FailureThreshold, 1) {
 		return time.Time{}
 	}
 	return st.LastFailureAlert.Add(s.renotify())

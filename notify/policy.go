@@ -191,8 +191,13 @@ func missedAlert(run *scheduler.Run, loc *time.Location) scheduler.Alert {
 		b.WriteString(".")
 	}
 	fmt.Fprintf(&b, " Times are in %s.", loc)
-	b.WriteString(" worktray was not running or the computer was asleep. A catch-up scrape runs now;" +
-		" to avoid this, keep worktray running (Settings → General → Start at login).")
+	b.WriteString(" worktray was not running, was busy, or the computer was asleep.")
+	if run.CatchUp {
+		b.WriteString(" A catch-up scrape runs now;")
+	} else {
+		b.WriteString(" No catch-up scrape runs (catch-up is off in Settings → Schedule): the next slot brings the orders up to date;")
+	}
+	b.WriteString(" to avoid this, keep worktray running (Settings → General → Start at login).")
 	return scheduler.Alert{Kind: scheduler.AlertMissed, Title: title, Message: b.String(), Priority: 1, Pushover: true, Desktop: true}
 }
 

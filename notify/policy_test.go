@@ -128,7 +128,7 @@ func TestPolicyMissedSlotsCoalesced(t *testing.T) {
 		slots = append(slots, first.Add(time.Duration(i)*time.Hour).UTC())
 	}
 	var st scheduler.State
-	run := &scheduler.Run{ID: 9, Status: scheduler.StatusMissed, MissedSlots: slots, Slot: slots[11]}
+	run := &scheduler.Run{ID: 9, Status: scheduler.StatusMissed, MissedSlots: slots, Slot: slots[11], CatchUp: true}
 	a := p.RunFinished(run, scheduler.Diff{}, &st, slots[11].Add(2*time.Hour))
 	if len(a) != 1 {
 		t.Fatalf("12 missed slots raised %d alerts, want 1", len(a))
@@ -137,7 +137,7 @@ func TestPolicyMissedSlotsCoalesced(t *testing.T) {
 	if m.Kind != scheduler.AlertMissed || m.Priority != 1 || !m.Pushover || m.RunID != 9 {
 		t.Errorf("missed alert = %+v", m)
 	}
-	for _, want := range []string{"12 slots missed", "07:30–18:30", "07:30, 08:30, 09:30", "18:30)", "America/New_York", "catch-up"} {
+	for _, want := range []string{"12 slots missed", "07:30–18:30", "07:30, 08:30, 09:30", "18:30)", "America/New_York", "A catch-up scrape runs now"} {
 		if !strings.Contains(m.Message, want) {
 			t.Errorf("message %q lacks %q", m.Message, want)
 		}
@@ -150,6 +150,10 @@ func TestPolicyMissedSlotsCoalesced(t *testing.T) {
 	a = p.RunFinished(&scheduler.Run{Status: scheduler.StatusMissed, MissedSlots: slots[:3]}, scheduler.Diff{}, &st, t0)
 	if len(a) != 1 || !strings.Contains(a[0].Message, "3 slots missed, Mon 2 Mar 07:30–09:30") {
 		t.Errorf("3 missed = %+v", a)
+	}
+	// Without a catch-up the alert does not promise one.
+	if m := a[0].Message; strings.Contains(m, "catch-up scrape runs now") || !strings.Contains(m, "No catch-up scrape runs") {
+		t.Errorf("missed without catch-up says %q", m)
 	}
 }
 

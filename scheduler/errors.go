@@ -15,6 +15,8 @@ var (
 	ErrNotRunning = errors.New("no scrape is running")
 	// ErrSlotClaimed means a slot already has a run (or a missed record); it never runs twice.
 	ErrSlotClaimed = errors.New("slot already claimed")
+	// ErrNotStarted answers a command while the scheduler is not running (starting or stopping).
+	ErrNotStarted = errors.New("the scheduler is not running")
 	// ErrNotFound is returned for a run or setting that does not exist.
 	ErrNotFound = errors.New("not found")
 )

@@ -73,10 +73,10 @@ type activeRun struct {
 }
 
 type pendingRetry struct {
-	slot    time.Time
-	attempt int // the attempt the retry will be
-	at      time.Time
-	trigger Trigger
+	slot     time.Time
+	attempt  int // the attempt the retry will be
+	at       time.Time
+	nextSlot time.Time // the retry is dropped once this slot has come (a timer late after a suspend)
 }
 
 // Snapshot is the scheduler's state at one instant, for the tray, the windows and the CLI.
@@ -207,7 +207,8 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 // handles slots missed while nothing ran, and arms the next slot. On return a running scrape has
 // been canceled and recorded as canceled. Run may be called once.
 func (s *Service) Run(ctx context.Context) error {
-	if err := s.recoverInterrupted(); err != nil {
+	interrupted, err := s.recoverInterrupted()
+	if err != nil {
 		return err
 	}
 	if err := s.loadCaches(); err != nil {
@@ -232,6 +233,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return fmt.Errorf("arming the wall-clock check: %w", err)
 	}
 	gs.Start()
+	s.retryInterrupted(runCtx, interrupted)
 	s.check(runCtx, "start")
 	s.mu.Lock()
 	sched := s.sched
@@ -258,14 +260,16 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil
 }
 
-// recoverInterrupted marks runs left "running" by a process that no longer runs them as
-// interrupted. The owner holds the store's lock, so no other process can be running one.
-func (s *Service) recoverInterrupted() error {
+// recoverInterrupted records runs left "running" by a process that died as interrupted, through
+// the alert policy like any other outcome, and returns them. The owner holds the store's lock,
+// so no other process can be running one.
+func (s *Service) recoverInterrupted() ([]Run, error) {
 	runs, err := s.cfg.Store.RunningRuns()
 	if err != nil {
-		return fmt.Errorf("looking for interrupted runs: %w", err)
+		return nil, fmt.Errorf("looking for interrupted runs: %w", err)
 	}
 	now := s.now()
+	out := runs[:0]
 	for _, r := range runs {
 		r.Status = StatusInterrupted
 		r.Finished = now
@@ -273,13 +277,38 @@ func (s *Service) recoverInterrupted() error {
 			r.Duration = now.Sub(r.Started)
 		}
 		r.Message = fmt.Sprintf("the worktray process that ran it (pid %d) stopped before it finished", r.PID)
-		if err := s.cfg.Store.UpdateRun(r); err != nil {
-			return fmt.Errorf("marking run %d interrupted: %w", r.ID, err)
+		rec, _, err := s.finish(r, nil, now)
+		if err != nil {
+			return nil, fmt.Errorf("marking run %d interrupted: %w", r.ID, err)
 		}
-		s.log.Warn("job event", "event", "interrupted", "run_id", r.ID, slotAttr(r.Slot), "pid", r.PID)
-		s.bus.Publish(Event{Kind: EventRunFinished, At: now, Run: &r})
+		s.log.Warn("job event", "event", "interrupted", "run_id", rec.ID, slotAttr(rec.Slot), "pid", rec.PID)
+		s.bus.Publish(Event{Kind: EventRunFinished, At: now, Run: &rec})
+		out = append(out, rec)
 	}
-	return nil
+	return out, nil
+}
+
+// retryInterrupted gives the slot of an interrupted run its next attempt at once, when the slot
+// is still within grace, before the next slot, and has attempts left.
+func (s *Service) retryInterrupted(ctx context.Context, runs []Run) {
+	now := s.now()
+	s.mu.Lock()
+	sched, paused := s.sched, s.state.Paused
+	s.mu.Unlock()
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		if r.Slot.IsZero() || paused || !sched.Enabled || r.Attempt > sched.Retries ||
+			now.Sub(r.Slot) > time.Duration(sched.GraceMinutes)*time.Minute {
+			continue
+		}
+		if next := sched.Next(r.Slot); !next.IsZero() && !now.Before(next) {
+			continue
+		}
+		if _, err := s.start(ctx, TriggerRetry, r.Slot, r.Attempt+1); err != nil {
+			s.log.Warn("retry of an interrupted run not started", "run_id", r.ID, "err", err)
+		}
+		return
+	}
 }
 
 // loadCaches fills the snapshot caches from the store.
@@ -324,6 +353,11 @@ func (s *Service) check(ctx context.Context, reason string) {
 	}
 	s.checkMu.Lock()
 	defer s.checkMu.Unlock()
+	s.checkLocked(ctx, reason)
+}
+
+// checkLocked is check with checkMu held.
+func (s *Service) checkLocked(ctx context.Context, reason string) {
 	now := s.now()
 	s.mu.Lock()
 	sched, paused := s.sched, s.state.Paused
@@ -331,12 +365,15 @@ func (s *Service) check(ctx context.Context, reason string) {
 	busy := s.active != nil
 	s.mu.Unlock()
 
-	if paused || !sched.Enabled || cursor.IsZero() || cursor.After(now) {
-		// Nothing is due while paused or disabled; slots from before the first start, or from a
-		// wall clock that was set back, are not owed either.
-		if cursor.IsZero() || paused || !sched.Enabled || cursor.After(now) {
-			s.setCursor(now)
-		}
+	switch {
+	case cursor.IsZero() || cursor.After(now):
+		// Slots from before the first start, or from a wall clock that was set back, are
+		// not owed.
+		s.setCursor(now)
+		fallthrough
+	case paused || !sched.Enabled:
+		// Nothing is due while paused or disabled; Resume and a schedule change start the
+		// cursor afresh, so it is not written on every tick.
 		s.setOverdue(time.Time{})
 		s.arm(ctx, now)
 		return
@@ -354,50 +391,58 @@ func (s *Service) check(ctx context.Context, reason string) {
 	if lastMissed {
 		missed = due
 	}
-	if reason == "tick" && len(due) > 0 {
-		s.log.Debug("wall-clock check found due slots", "due", len(due), "first", due[0])
-	}
+	s.log.Debug("wall-clock check found due slots", "reason", reason, "due", len(due), "first", due[0])
+	catchUp := false
 	if len(missed) > 0 {
-		missed = s.recordMissed(sched, missed, now)
+		// A catch-up follows when one starts now, or a run in progress brings the orders up
+		// to date; the missed alert says which.
+		recorded, err := s.recordMissed(sched, missed, now, busy || !lastMissed || sched.CatchUp)
+		if err != nil {
+			// Nothing moves: the next check tries again.
+			s.log.Error("recording missed slots", "slots", len(missed), "err", err)
+			s.arm(ctx, now)
+			return
+		}
+		catchUp = len(recorded) > 0
+		s.setCursor(missed[len(missed)-1])
 	}
-	catchUp := len(missed) > 0
-	switch {
-	case !lastMissed:
-		if busy {
-			s.setCursor(prevInstant(last))
-			s.setOverdue(last)
-			s.log.Warn("overdue", "slot", last, "overdue_minutes", int(now.Sub(last).Minutes()),
-				"reason", "another run is in progress")
-			s.bus.Publish(Event{Kind: EventOverdue, At: now, Slot: last, OverdueBy: now.Sub(last)})
-			break
-		}
-		trigger := TriggerScheduled
-		if catchUp || now.Sub(last) > time.Minute {
-			trigger = TriggerCatchUp
-			if now.Sub(last) > time.Minute {
-				s.log.Warn("overdue", "slot", last, "overdue_minutes", int(now.Sub(last).Minutes()),
-					"reason", reason)
-			}
-		}
-		s.setCursor(last)
-		s.setOverdue(time.Time{})
-		_, err := s.start(ctx, trigger, last, 1)
-		switch {
-		case errors.Is(err, ErrAlreadyRunning):
-			// A manual run began in between: the slot stays due.
-			s.setCursor(prevInstant(last))
-			s.setOverdue(last)
-		case err != nil && !errors.Is(err, ErrSlotClaimed):
-			s.log.Error("starting the run of a slot", "slot", last, "err", err)
-		}
-	default:
-		s.setCursor(last)
+	if lastMissed {
 		s.setOverdue(time.Time{})
 		if catchUp && sched.CatchUp && !busy {
 			if _, err := s.start(ctx, TriggerCatchUp, time.Time{}, 1); err != nil {
 				s.log.Error("starting a catch-up run", "err", err)
 			}
 		}
+		s.arm(ctx, now)
+		return
+	}
+	trigger := TriggerScheduled
+	if catchUp || now.Sub(last) > time.Minute {
+		trigger = TriggerCatchUp
+	}
+	var err error
+	if !busy {
+		_, err = s.start(ctx, trigger, last, 1)
+	}
+	switch {
+	case busy || errors.Is(err, ErrAlreadyRunning):
+		// Another run holds the single flight: the slot stays owed (overdue) and runs when
+		// that run ends, or is recorded missed past the grace period.
+		s.setOverdue(last)
+		s.log.Warn("overdue", "slot", last, "overdue_minutes", int(now.Sub(last).Minutes()),
+			"reason", "another run is in progress")
+		s.bus.Publish(Event{Kind: EventOverdue, At: now, Slot: last, OverdueBy: now.Sub(last)})
+	case err != nil && !errors.Is(err, ErrSlotClaimed):
+		// The claim failed (a store error): the slot stays owed and the next check tries again.
+		s.setOverdue(last)
+		s.log.Error("starting the run of a slot", "slot", last, "err", err)
+	default:
+		if trigger == TriggerCatchUp && now.Sub(last) > time.Minute {
+			s.log.Warn("overdue", "slot", last, "overdue_minutes", int(now.Sub(last).Minutes()), "reason", reason)
+		}
+		// The slot is claimed (now or before a restart): only then does the cursor pass it.
+		s.setCursor(last)
+		s.setOverdue(time.Time{})
 	}
 	s.arm(ctx, now)
 }
@@ -415,26 +460,26 @@ func prevInstant(t time.Time) time.Time { return t.Add(-time.Nanosecond) }
 
 // recordMissed writes one coalesced missed record for slots that passed the grace period with no
 // run, claiming them all in the transaction that raises its alerts, and returns the slots it
-// recorded (slots that already had a run, e.g. before a restart, are left out).
-func (s *Service) recordMissed(sched Schedule, slots []time.Time, now time.Time) []time.Time {
+// recorded (slots that already had a run, e.g. before a restart, are left out). catchUp says
+// whether a scrape follows (or is in progress), for the alert's words.
+func (s *Service) recordMissed(sched Schedule, slots []time.Time, now time.Time, catchUp bool) ([]time.Time, error) {
 	free := slots[:0:0]
 	for _, sl := range slots {
 		if _, err := s.cfg.Store.RunBySlot(sl); errors.Is(err, ErrNotFound) {
 			free = append(free, sl)
 		} else if err != nil {
-			s.log.Error("looking up a slot", "slot", sl, "err", err)
-			return nil
+			return nil, fmt.Errorf("looking up slot %s: %w", sl.Format(time.RFC3339), err)
 		}
 	}
 	if len(free) == 0 {
-		return nil
+		return nil, nil
 	}
 	run := Run{Trigger: TriggerScheduled, Status: StatusMissed, Started: now, Finished: now,
-		MissedSlots: free, PID: s.cfg.PID, Attempt: 1, Message: MissedMessage(free, sched.Location())}
+		MissedSlots: free, PID: s.cfg.PID, Attempt: 1, CatchUp: catchUp,
+		Message: MissedMessage(free, sched.Location())}
 	rec, _, err := s.finish(run, nil, now)
 	if err != nil {
-		s.log.Error("recording missed slots", "err", err)
-		return nil
+		return nil, err
 	}
 	s.mu.Lock()
 	s.missed = &rec
@@ -442,7 +487,7 @@ func (s *Service) recordMissed(sched Schedule, slots []time.Time, now time.Time)
 	s.log.Warn("job event", "event", "missed", "run_id", rec.ID, "slots", len(free),
 		"first", free[0], "last", free[len(free)-1], "message", rec.Message)
 	s.bus.Publish(Event{Kind: EventSlotsMissed, At: now, Run: &rec})
-	return free
+	return free, nil
 }
 
 // MissedMessage describes missed slots in the schedule's zone: "3 slots missed, 07:30–09:30".
@@ -521,7 +566,7 @@ func (s *Service) arm(ctx context.Context, now time.Time) {
 			s.armedFor = time.Time{}
 			s.mu.Unlock()
 			s.check(ctx, "slot")
-		}), gocron.WithName("next slot"))
+		}), gocron.WithName("next slot"), gocron.WithLimitedRuns(1))
 	if err != nil {
 		s.log.Error("arming the next slot", "next", next, "err", err)
 		return
@@ -536,9 +581,23 @@ func (s *Service) ScrapeNow(ctx context.Context) (Run, error) {
 	runCtx := s.runCtx
 	s.mu.Unlock()
 	if runCtx == nil {
-		return Run{}, errors.New("the scheduler is not running")
+		return Run{}, ErrNotStarted
 	}
 	return s.start(runCtx, TriggerManual, time.Time{}, 1)
+}
+
+// CheckNow runs the wall-clock check at once, as the tick would: a due or overdue slot starts
+// (claiming it), missed slots are recorded and caught up. It returns the run in progress
+// afterwards, if any. `worktray diagnose --fix` uses it to catch up an overdue slot.
+func (s *Service) CheckNow() (*Run, error) {
+	s.mu.Lock()
+	runCtx := s.runCtx
+	s.mu.Unlock()
+	if runCtx == nil {
+		return nil, ErrNotStarted
+	}
+	s.check(runCtx, "check now")
+	return s.Snapshot().Running, nil
 }
 
 // Cancel cancels the run in progress. It does not wait for the run to end.
@@ -573,6 +632,13 @@ func (s *Service) Pause() error {
 
 // Resume restarts scheduled runs from now on; slots that passed while paused are not owed.
 func (s *Service) Resume() error {
+	s.mu.Lock()
+	paused := s.state.Paused
+	s.mu.Unlock()
+	if !paused {
+		// Not paused: nothing to resume, and the cursor must not skip an owed slot.
+		return nil
+	}
 	now := s.now()
 	if _, err := s.cfg.Store.UpdateState(func(st *State) error { st.Paused = false; st.Cursor = now; return nil }); err != nil {
 		return fmt.Errorf("resuming: %w", err)
@@ -591,19 +657,35 @@ func (s *Service) Resume() error {
 }
 
 // UpdateSchedule validates and saves a schedule and applies it at once: the next slot is
-// re-armed and slots of the new schedule before now are not owed. An invalid schedule changes
-// nothing and returns a ValidationError naming the fields.
+// re-armed. Slots of the old schedule that passed are dealt with first (run, or recorded as
+// missed) and an overdue slot stays owed if the new schedule has it; other slots of the new
+// schedule before now are not owed. An invalid schedule changes nothing and returns a
+// ValidationError naming the fields.
 func (s *Service) UpdateSchedule(sc Schedule) error {
 	if err := sc.Validate(); err != nil {
 		return err
+	}
+	s.mu.Lock()
+	ctx := s.runCtx
+	s.mu.Unlock()
+	s.checkMu.Lock()
+	defer s.checkMu.Unlock()
+	if ctx != nil && ctx.Err() == nil {
+		s.checkLocked(ctx, "before a schedule change")
 	}
 	if err := s.cfg.Store.SaveSchedule(sc); err != nil {
 		return fmt.Errorf("saving the schedule: %w", err)
 	}
 	now := s.now()
+	s.mu.Lock()
+	cursor := now
+	if !s.overdue.IsZero() {
+		cursor = prevInstant(s.overdue)
+	}
+	s.mu.Unlock()
 	st, err := s.cfg.Store.UpdateState(func(st *State) error {
-		if st.Cursor.Before(now) {
-			st.Cursor = now
+		if st.Cursor.Before(cursor) {
+			st.Cursor = cursor
 		}
 		return nil
 	})
@@ -616,14 +698,13 @@ func (s *Service) UpdateSchedule(sc Schedule) error {
 	if s.retry != nil && !s.retry.at.Before(sc.Next(now)) {
 		s.clearRetryLocked()
 	}
-	ctx := s.runCtx
 	s.mu.Unlock()
 	next := sc.Next(now)
 	s.log.Info("schedule changed", "next_run", next, "minute", sc.Minute, "hour", sc.Hour,
 		"every_hours", sc.EveryHours, "zone", sc.Zone, "enabled", sc.Enabled)
 	s.bus.Publish(Event{Kind: EventScheduleChanged, At: now, Next: next})
-	if ctx != nil {
-		s.check(ctx, "schedule changed")
+	if ctx != nil && ctx.Err() == nil {
+		s.checkLocked(ctx, "schedule changed")
 	}
 	return nil
 }
@@ -856,7 +937,7 @@ func (s *Service) finish(run Run, orders []Order, now time.Time) (Run, Diff, err
 			st.ConsecutiveFailures = 0
 			st.FailingSince = time.Time{}
 			st.LastError, st.LastErrorClass = "", ""
-		case StatusFailed:
+		case StatusFailed, StatusInterrupted:
 			if st.ConsecutiveFailures == 0 {
 				st.FailingSince = r.Started
 			}
@@ -903,10 +984,10 @@ func (s *Service) scheduleRetry(run Run, now time.Time) {
 		return
 	}
 	s.clearRetryLocked()
-	r := &pendingRetry{slot: run.Slot, attempt: run.Attempt + 1, at: at}
+	r := &pendingRetry{slot: run.Slot, attempt: run.Attempt + 1, at: at, nextSlot: next}
 	ctx := s.runCtx
 	j, err := s.gs.NewJob(gocron.OneTimeJob(gocron.OneTimeJobStartDateTime(s.cfg.Clock.Now().Add(delay))),
-		gocron.NewTask(func() { s.runRetry(ctx, r) }), gocron.WithName("retry"))
+		gocron.NewTask(func() { s.runRetry(ctx, r) }), gocron.WithName("retry"), gocron.WithLimitedRuns(1))
 	if err != nil {
 		s.log.Error("arming a retry", "err", err)
 		return
@@ -923,6 +1004,12 @@ func (s *Service) runRetry(ctx context.Context, r *pendingRetry) {
 	}
 	s.retry, s.retryJob = nil, uuid.Nil
 	s.mu.Unlock()
+	if now := s.now(); !r.nextSlot.IsZero() && !now.Before(r.nextSlot) {
+		// The timer fired late (a suspended laptop): the next slot has come, and it runs
+		// instead of an old attempt.
+		s.log.Info("retry dropped: the next slot has come", "slot", r.slot, "attempt", r.attempt, "next_slot", r.nextSlot)
+		return
+	}
 	if _, err := s.start(ctx, TriggerRetry, r.slot, r.attempt); err != nil {
 		s.log.Warn("retry not started", "attempt", r.attempt, "err", err)
 	}

@@ -730,16 +730,24 @@ func TestInterruptedRunAndSlotOnceAcrossRestart(t *testing.T) {
 		scr: &fakeScraper{orders: makeOrders(1)}, path: path}
 	t.Cleanup(func() { h.stop(); _ = h.db.Check(); _ = h.db.Close() })
 	h.start(2)
-	time.Sleep(50 * time.Millisecond)
-	rs := h.runs()
-	if len(rs) != 1 {
-		t.Fatalf("%d runs after the restart, want only the interrupted one: %+v", len(rs), rs)
-	}
+	rs := h.waitRuns(2)
 	if rs[0].Status != scheduler.StatusInterrupted || rs[0].PID != cmd.Process.Pid || rs[0].Message == "" {
 		t.Fatalf("run %+v, want interrupted with the dead pid", rs[0])
 	}
-	if h.scr.calls.Load() != 0 {
-		t.Fatal("the slot ran again after the restart")
+	// The slot is not run again as a first attempt: its one claim stands. Still within grace
+	// and before the next slot, it gets its second attempt at once.
+	if r, err := h.db.RunBySlot(mustTime("2026-06-01T10:30:00Z")); err != nil || r.ID != rs[0].ID {
+		t.Fatalf("the 10:30 claim is %+v, %v; want the interrupted run", r, err)
+	}
+	retry := rs[1]
+	if retry.Trigger != scheduler.TriggerRetry || retry.Attempt != 2 || !retry.Slot.Equal(rs[0].Slot) || retry.Status != scheduler.StatusSucceeded {
+		t.Fatalf("after the restart %+v, want a succeeded second attempt at the 10:30 slot", retry)
+	}
+	if n := h.scr.calls.Load(); n != 1 {
+		t.Fatalf("%d scrapes after the restart, want the one retry", n)
+	}
+	if st, _ := h.db.State(); st.ConsecutiveFailures != 0 {
+		t.Fatalf("failures %d after the retry succeeded", st.ConsecutiveFailures)
 	}
 	if got := h.svc.Snapshot().Next; !got.Equal(mustTime("2026-06-01T11:30:00Z")) {
 		t.Fatalf("next %v", got)

@@ -79,6 +79,7 @@ type Run struct {
 	ErrorClass  ErrorClass    `json:"error_class,omitempty"`
 	Message     string        `json:"message,omitempty"`
 	MissedSlots []time.Time   `json:"missed_slots,omitempty"` // for StatusMissed: every slot it stands for
+	CatchUp     bool          `json:"catch_up,omitempty"`     // for StatusMissed: a scrape follows (or is running)
 	Found       int           `json:"found"`
 	New         int           `json:"new"`
 	Changed     int           `json:"changed"`

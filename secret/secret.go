@@ -84,7 +84,20 @@ type Store struct {
 // secrets found in the fallback file into it; otherwise, or without useKeyring, it keeps the
 // secrets in dir/secrets.json (mode 0600, dir created 0700). It loads the current values into
 // the Redactor.
+//
+// Only the owner (the process holding the store's lock) may call Open with useKeyring: the
+// move deletes the file, which must not happen under another process. Others use Inspect.
 func Open(dir string, useKeyring bool) (*Store, error) {
+	return open(dir, useKeyring, true)
+}
+
+// Inspect opens the secret store to read it without moving anything: for `worktray diagnose`
+// while no owner runs. A secret not in the keyring is looked up in the file.
+func Inspect(dir string, useKeyring bool) (*Store, error) {
+	return open(dir, useKeyring, false)
+}
+
+func open(dir string, useKeyring, move bool) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("secret: create config directory: %w", err)
 	}
@@ -92,7 +105,10 @@ func Open(dir string, useKeyring bool) (*Store, error) {
 	s := &Store{b: file, kind: BackendFile, redact: &Redactor{}}
 	if useKeyring && keyringAnswers() {
 		kr := keyringBackend{service: keyringService}
-		if err := migrate(file, kr); err == nil {
+		switch {
+		case !move:
+			s.b, s.kind = fallbackBackend{kr, file}, BackendKeyring
+		case migrate(file, kr) == nil:
 			s.b, s.kind = kr, BackendKeyring
 		}
 	}
@@ -111,6 +127,19 @@ func Open(dir string, useKeyring bool) (*Store, error) {
 func openWith(b backend, kind Backend) *Store {
 	return &Store{b: b, kind: kind, redact: &Redactor{}}
 }
+
+// fallbackBackend reads the first backend, then the second; it writes to the first.
+type fallbackBackend struct{ first, second backend }
+
+func (f fallbackBackend) get(name string) (string, error) {
+	v, err := f.first.get(name)
+	if errors.Is(err, ErrNotFound) {
+		return f.second.get(name)
+	}
+	return v, err
+}
+func (f fallbackBackend) set(name, value string) error { return f.first.set(name, value) }
+func (f fallbackBackend) del(name string) error        { return f.first.del(name) }
 
 // migrate moves the file's secrets into the keyring and removes the file.
 func migrate(file *fileBackend, kr keyringBackend) error {
@@ -155,10 +184,12 @@ func (s *Store) Set(name, value string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, _ := s.b.get(name)
+	// Known to the Redactor before it is stored: a keyring write that times out here may still
+	// land later, and the value must never reach a log unredacted.
+	s.redact.Add(value)
 	if err := s.b.set(name, value); err != nil {
 		return fmt.Errorf("secret: save %s to the %s: %w", name, s.kind, err)
 	}
-	s.redact.Add(value)
 	if old != "" && old != value {
 		s.redact.Remove(old)
 	}
