@@ -205,6 +205,8 @@ func (e *env) exit(err error) int {
 	case errors.Is(err, scheduler.ErrNotRunning):
 		code = ExitConflict
 		msg = "no scrape is running"
+	case errors.Is(err, scheduler.ErrNotStarted):
+		msg = "worktray is starting or stopping and cannot take this now; try again in a moment"
 	case errors.Is(err, context.Canceled):
 		return ExitDetached
 	}

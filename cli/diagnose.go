@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"worktray/control"
+	"worktray/notify"
 	"worktray/scheduler"
 	"worktray/store"
 )
@@ -53,7 +54,7 @@ func cmdDiagnose(ctx context.Context, e *env, args []string) error {
 			}
 			d.add("owner", control.CheckOK, "", "running: pid %d, %s, up %s", st.Owner.PID, mode, span(now.Sub(st.Owner.Started)))
 		}
-		statusChecks(&d, st, now)
+		statusChecks(&d, st, now, e.failureThreshold(ctx, local))
 		e.recentErrors(ctx, &d, local)
 		if local {
 			e.localChecks(ctx, &d, st, *fix)
@@ -96,7 +97,7 @@ func printDiagnosis(e *env, d diagnosis, fix bool) {
 	}
 	if fix {
 		if len(d.Fixed) == 0 {
-			fmt.Fprintln(e.io.Out, "\n--fix: nothing needed repairing")
+			fmt.Fprintln(e.io.Out, "\n--fix: nothing was repaired")
 		} else {
 			fmt.Fprintln(e.io.Out, "\n--fix repaired:")
 			for _, f := range d.Fixed {
@@ -111,8 +112,31 @@ func printDiagnosis(e *env, d diagnosis, fix bool) {
 	}
 }
 
-// statusChecks judges the schedule and the run state.
-func statusChecks(d *diagnosis, st control.Status, now time.Time) {
+// failureThreshold returns how many consecutive failed runs count as failing: the owner's (from
+// its health answer), or with no owner the stored alert settings' (read-only). It falls back to
+// the default threshold when neither answers.
+func (e *env) failureThreshold(ctx context.Context, local bool) int {
+	n := 0
+	if local {
+		if db, err := e.openLocal(); err == nil {
+			s := notify.DefaultSettings()
+			if _, err := db.Setting(notify.SettingsKey, &s); err == nil {
+				n = s.FailureThreshold
+			}
+			db.Close()
+		}
+	} else if h, err := e.owner().Health(ctx); err == nil {
+		n = h.FailureThreshold
+	}
+	if n < 1 {
+		n = notify.DefaultSettings().FailureThreshold
+	}
+	return n
+}
+
+// statusChecks judges the schedule and the run state; threshold consecutive failed runs (or
+// more) fail the check.
+func statusChecks(d *diagnosis, st control.Status, now time.Time, threshold int) {
 	sc := st.Schedule
 	if err := sc.Validate(); err != nil {
 		d.add("schedule", control.CheckFail, "fix it with `worktray schedule set`", "invalid: %v", err)
@@ -141,7 +165,7 @@ func statusChecks(d *diagnosis, st control.Status, now time.Time) {
 		d.add("running", control.CheckInfo, "", "run %d since %s", st.Running.ID, clock(st.Running.Started, now))
 	}
 	if st.Overdue() {
-		d.add("overdue", control.CheckWarn, "`worktray diagnose --fix` starts a catch-up run",
+		d.add("overdue", control.CheckWarn, "`worktray diagnose --fix` starts it now (with worktray running)",
 			"the %s slot has not started (%s late)", clock(st.OverdueSlot, now), span(st.OverdueBy))
 	} else {
 		d.add("overdue", control.CheckOK, "", "no slot is overdue")
@@ -157,7 +181,7 @@ func statusChecks(d *diagnosis, st control.Status, now time.Time) {
 	}
 	if st.ConsecutiveFailures > 0 {
 		status := control.CheckWarn
-		if st.ConsecutiveFailures >= 2 {
+		if st.ConsecutiveFailures >= threshold {
 			status = control.CheckFail
 		}
 		d.add("failing", status, "see `worktray history --failed` and the logs", "%d consecutive failed run%s: %s: %s",

@@ -102,6 +102,12 @@ type inProcessOwner struct {
 
 func startInProcessOwner(t *testing.T) *inProcessOwner {
 	t.Helper()
+	return startInProcessOwnerWith(t, control.Hooks{})
+}
+
+// startInProcessOwnerWith is startInProcessOwner with the control server's hooks.
+func startInProcessOwnerWith(t *testing.T, hooks control.Hooks) *inProcessOwner {
+	t.Helper()
 	dir := shortTempDir(t)
 	p := paths.Resolve(dir)
 	if err := p.EnsureDirs(); err != nil {
@@ -117,7 +123,7 @@ func startInProcessOwner(t *testing.T) *inProcessOwner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := control.NewServer(control.Config{Scheduler: svc, Store: db, Logger: log,
+	srv, err := control.NewServer(control.Config{Scheduler: svc, Store: db, Logger: log, Hooks: hooks,
 		Owner: control.OwnerInfo{PID: os.Getpid(), Started: time.Now().UTC(), Headless: true}})
 	if err != nil {
 		t.Fatal(err)

@@ -22,21 +22,34 @@ import (
 )
 
 // secretReader reads secrets from the terminal without echo, or line by line from stdin when it
-// is not a terminal. Secrets never come from arguments.
+// is not a terminal. Secrets never come from arguments. A read gives up when its ctx is done
+// (Ctrl-C); the reader is unusable afterwards.
 type secretReader struct {
 	e     *env
 	lines *bufio.Reader
+	err   error // set once a read gave up: a reading goroutine may still hold lines
 }
 
 func (e *env) secrets() *secretReader { return &secretReader{e: e} }
 
-// read returns the secret and whether one was given (an empty answer keeps the stored one).
-func (s *secretReader) read(prompt string) (string, bool, error) {
+// read returns the secret and whether one was given (an empty answer keeps the stored one). It
+// blocks until a line is read or ctx is done, and then returns ctx's error.
+func (s *secretReader) read(ctx context.Context, prompt string) (string, bool, error) {
+	if s.err != nil {
+		return "", false, s.err
+	}
+	if err := ctx.Err(); err != nil {
+		return "", false, err
+	}
 	if f, ok := s.e.io.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(s.e.io.Err, prompt)
-		b, err := term.ReadPassword(int(f.Fd()))
+		b, err := readPassword(ctx, int(f.Fd()))
 		fmt.Fprintln(s.e.io.Err)
 		if err != nil {
+			if ctx.Err() != nil {
+				s.err = err
+				return "", false, err
+			}
 			return "", false, fmt.Errorf("reading from the terminal: %w", err)
 		}
 		return string(b), len(b) > 0, nil
@@ -44,12 +57,55 @@ func (s *secretReader) read(prompt string) (string, bool, error) {
 	if s.lines == nil {
 		s.lines = bufio.NewReader(s.e.io.In)
 	}
-	line, err := s.lines.ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", false, fmt.Errorf("reading stdin: %w", err)
+	type answer struct {
+		line string
+		err  error
 	}
-	line = strings.TrimRight(line, "\r\n")
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := s.lines.ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	var a answer
+	select {
+	case a = <-ch:
+	case <-ctx.Done():
+		// The goroutine stays blocked in the read until stdin has a line or closes; the command
+		// is ending.
+		s.err = ctx.Err()
+		return "", false, s.err
+	}
+	if a.err != nil && !errors.Is(a.err, io.EOF) {
+		return "", false, fmt.Errorf("reading stdin: %w", a.err)
+	}
+	line := strings.TrimRight(a.line, "\r\n")
 	return line, line != "", nil
+}
+
+// readPassword reads a line from the terminal fd without echo. When ctx is done first (Ctrl-C
+// cancels it; term.ReadPassword cannot be interrupted) it restores the terminal's state, echo
+// included, and returns ctx's error; the read goroutine stays blocked until the process exits.
+func readPassword(ctx context.Context, fd int) ([]byte, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return nil, err
+	}
+	type answer struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		b, err := term.ReadPassword(fd)
+		ch <- answer{b, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.b, a.err
+	case <-ctx.Done():
+		_ = term.Restore(fd, state)
+		return nil, ctx.Err()
+	}
 }
 
 func cmdPortal(ctx context.Context, e *env, args []string) error {
@@ -88,7 +144,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		if !keep {
-			pw, ok, err := e.secrets().read("Portal password (empty keeps the stored one): ")
+			pw, ok, err := e.secrets().read(ctx, "Portal password (empty keeps the stored one): ")
 			if err != nil {
 				return err
 			}
@@ -149,7 +205,7 @@ var alertFlags = []struct{ name, field, help string }{
 	{"pushover", "pushover_enabled", "send alerts to Pushover: true or false"},
 	{"desktop", "desktop_enabled", "show desktop notifications: true or false"},
 	{"threshold", "failure_threshold", "consecutive failed runs before a failure alert"},
-	{"renotify", "renotify_minutes", "repeat a failure alert every N minutes (or a duration such as 6h); 0 never"},
+	{"renotify", "renotify_minutes", "repeat a failure alert every N whole minutes (or a duration such as 6h); 0 never"},
 	{"quiet", "quiet_enabled", "quiet hours for Pushover, HH:MM-HH:MM, or off"},
 	{"quiet-zone", "quiet_zone", "time zone of the quiet hours (empty: the system's)"},
 	{"new-orders-desktop", "new_orders_desktop", "desktop notification for new orders: true or false"},
@@ -195,14 +251,14 @@ func cmdAlerts(ctx context.Context, e *env, args []string) error {
 		}
 		if keys {
 			r := e.secrets()
-			tok, ok, err := r.read("Pushover API token: ")
+			tok, ok, err := r.read(ctx, "Pushover API token: ")
 			if err != nil {
 				return err
 			}
 			if ok {
 				in.PushoverToken = &tok
 			}
-			user, ok, err := r.read("Pushover user key: ")
+			user, ok, err := r.read(ctx, "Pushover user key: ")
 			if err != nil {
 				return err
 			}
@@ -271,14 +327,19 @@ func alertsInput(set map[string]bool, vals map[string]*string) (control.AlertsIn
 		}
 	}
 	if set["renotify"] {
+		// Whole minutes only: 30s must not become 0, which means never.
 		v := strings.TrimSpace(*vals["renotify"])
-		if n, err := strconv.Atoi(v); err == nil {
-			in.RenotifyMinutes = &n
-		} else if d, err := time.ParseDuration(v); err == nil {
-			n := int(d / time.Minute)
-			in.RenotifyMinutes = &n
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			d, derr := time.ParseDuration(v)
+			if derr == nil && d >= 0 && d%time.Minute == 0 {
+				n, err = int(d/time.Minute), nil
+			}
+		}
+		if err != nil || n < 0 {
+			bad("renotify_minutes", "%q is not a whole number of minutes (or a duration such as 6h); 0 never re-notifies", v)
 		} else {
-			bad("renotify_minutes", "%q is not a number of minutes or a duration such as 6h", v)
+			in.RenotifyMinutes = &n
 		}
 	}
 	if set["quiet"] {

@@ -5,7 +5,8 @@
 //
 // The socket lives in a directory of mode 0700 and has mode 0600, and the server refuses any
 // connection whose peer (SO_PEERCRED) is another user id. Every response is JSON; an error is
-// {"error": "...", "code": "...", "field": "..."} with a 4xx or 5xx status.
+// {"error": "...", "code": "...", "field": "..."} with a 4xx or 5xx status. A command the scheduler
+// cannot take while it is starting or stopping is answered 503 with code unavailable.
 //
 // Routes (all under /api):
 //
@@ -21,9 +22,9 @@
 //	POST /api/schedule/preview?n=5  ScheduleInfo (not saved); 422 as above
 //	GET  /api/events              NDJSON stream of scheduler.Event
 //	POST /api/window              {"window": "status"}; 501 code no_windows for a headless owner
-//	GET  /api/scheduler/health    Health; 200 healthy, 503 unhealthy
+//	GET  /api/scheduler/health    Health; 200 healthy, 503 unhealthy (PublicHealth on ServeHealth's listener)
 //	POST /api/backup              {"path": "/abs/file"} → BackupResult
-//	POST /api/diagnose            {"fix": bool} → Diagnosis
+//	POST /api/diagnose            {"fix": bool} → Diagnosis (fix starts an overdue slot)
 //	GET  /api/portal, PUT /api/portal, POST /api/portal/test
 //	GET  /api/alerts, PUT /api/alerts, POST /api/alerts/test
 //	GET  /api/retention           store.Retention
@@ -133,7 +134,7 @@ type Diagnosis struct {
 	Fixed  []string `json:"fixed,omitempty"`
 }
 
-// Health answers GET /api/scheduler/health.
+// Health answers GET /api/scheduler/health on the control socket.
 type Health struct {
 	Healthy             bool           `json:"healthy"`
 	Status              string         `json:"status"` // ok, paused, overdue, missed, failing or not_running
@@ -146,6 +147,17 @@ type Health struct {
 	OverdueSlot         time.Time      `json:"overdue_slot,omitzero"`
 	ConsecutiveFailures int            `json:"consecutive_failures"`
 	FailureThreshold    int            `json:"failure_threshold"`
+}
+
+// PublicHealth answers GET /api/scheduler/health on the loopback TCP listener (ServeHealth),
+// which any local user can reach: the verdict and its counts, with no run record and no error
+// text. Its fields are those of Health with the same names.
+type PublicHealth struct {
+	Healthy             bool     `json:"healthy"`
+	Status              string   `json:"status"` // as in Health
+	Problems            []string `json:"problems,omitempty"`
+	ConsecutiveFailures int      `json:"consecutive_failures"`
+	FailureThreshold    int      `json:"failure_threshold"`
 }
 
 // PortalInput is the body of PUT /api/portal. Empty fields are left as they are. Password is a

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"syscall"
 	"time"
@@ -34,12 +35,14 @@ type Client struct {
 const DialTimeout = time.Second
 
 // NewClient returns a client of the owner listening on socket. It does not connect; the first
-// call does, and fails with an error matching ErrNoOwner when nothing listens there.
+// call does, and fails with an error matching ErrNoOwner when nothing listens there, and one
+// matching ErrForeignSocket when the process listening there runs as another user (nothing is
+// sent to it then).
 func NewClient(socket string) *Client {
+	uid := os.Getuid()
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			d := net.Dialer{Timeout: DialTimeout}
-			return d.DialContext(ctx, "unix", socket)
+			return dialOwner(ctx, socket, uid)
 		},
 		MaxIdleConns:          4,
 		IdleConnTimeout:       30 * time.Second,
@@ -47,6 +50,28 @@ func NewClient(socket string) *Client {
 		DisableCompression:    true,
 	}
 	return &Client{socket: socket, hc: &http.Client{Transport: tr}, RequestTimeout: 5 * time.Second}
+}
+
+// dialOwner connects to the unix socket and checks, with SO_PEERCRED, that the process serving
+// it runs as uid; otherwise it closes the connection before anything is written and returns an
+// error matching ErrForeignSocket that names the socket. It blocks up to DialTimeout.
+func dialOwner(ctx context.Context, socket string, uid int) (net.Conn, error) {
+	d := net.Dialer{Timeout: DialTimeout}
+	c, err := d.DialContext(ctx, "unix", socket)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := PeerCred(c)
+	if err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("control socket %s: %w", socket, err)
+	}
+	if int(cred.Uid) != uid {
+		_ = c.Close()
+		return nil, fmt.Errorf("%w: %s is served by user id %d (pid %d), not by this user (%d)",
+			ErrForeignSocket, socket, cred.Uid, cred.Pid, uid)
+	}
+	return c, nil
 }
 
 // Dial returns a client of the owner on socket after checking that it answers (GET
@@ -248,7 +273,7 @@ func (c *Client) ShowWindow(ctx context.Context, name string) error {
 // Health returns the owner's health verdict (also when it is unhealthy: err is nil then).
 func (c *Client) Health(ctx context.Context) (Health, error) {
 	var h Health
-	if _, ok := ctx.Deadline(); !ok {
+	if _, ok := ctx.Deadline(); !ok && c.RequestTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.RequestTimeout)
 		defer cancel()

@@ -10,7 +10,8 @@ import (
 
 // Sentinel errors of the control API. Callers test them with errors.Is. The client also returns
 // errors that match scheduler.ErrAlreadyRunning (with the running run in *Error.Run),
-// scheduler.ErrNotRunning, scheduler.ErrNotFound and scheduler.ValidationError (errors.As).
+// scheduler.ErrNotRunning, scheduler.ErrNotFound, scheduler.ErrNotStarted and
+// scheduler.ValidationError (errors.As).
 var (
 	// ErrNoOwner means no owner answers on the socket: worktray is not running (the socket file
 	// is missing, or left behind by an owner that was killed).
@@ -21,6 +22,9 @@ var (
 	ErrNotSupported = errors.New("not supported by the running worktray")
 	// ErrSocketInUse means another process answers on the socket path Listen was given.
 	ErrSocketInUse = errors.New("another process serves the control socket")
+	// ErrForeignSocket means the process serving the control socket runs as another user: the
+	// client refuses to send it anything (secrets included).
+	ErrForeignSocket = errors.New("the control socket is served by another user")
 )
 
 // Error is an error response of the control API.
@@ -49,6 +53,8 @@ func (e *Error) Unwrap() error {
 		return scheduler.ErrNotRunning
 	case codeNotFound:
 		return scheduler.ErrNotFound
+	case codeUnavailable:
+		return scheduler.ErrNotStarted
 	case codeNoWindows:
 		return ErrNoWindows
 	case codeNotSupported:

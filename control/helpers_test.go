@@ -20,6 +20,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(peerHelper())
 	}
+	if os.Getenv(squatterEnv) != "" {
+		os.Exit(squatter())
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -84,6 +87,13 @@ func shortTempDir(t testing.TB) string {
 
 func newHarness(t testing.TB, hooks Hooks) *harness {
 	t.Helper()
+	return newHarnessWith(t, hooks, nil)
+}
+
+// newHarnessWith is newHarness with the scheduler's configuration changed by configure (nil
+// changes nothing).
+func newHarnessWith(t testing.TB, hooks Hooks, configure func(*scheduler.Config)) *harness {
+	t.Helper()
 	h := &harness{t: t, dir: shortTempDir(t), scr: newFakeScraper(), hooks: hooks}
 	h.socket = filepath.Join(h.dir, "run", "control.sock")
 	db, err := store.Open(filepath.Join(h.dir, "worktray.db"), store.Options{})
@@ -92,7 +102,11 @@ func newHarness(t testing.TB, hooks Hooks) *harness {
 	}
 	h.db = db
 	log := slog.New(slog.DiscardHandler)
-	svc, err := scheduler.New(scheduler.Config{Store: db, Scraper: h.scr, Logger: log, Zone: "Europe/London"})
+	cfg := scheduler.Config{Store: db, Scraper: h.scr, Logger: log, Zone: "Europe/London"}
+	if configure != nil {
+		configure(&cfg)
+	}
+	svc, err := scheduler.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,8 +171,7 @@ func (h *harness) scrape() scheduler.Run {
 			}
 			return run
 		}
-		var e *Error
-		if !errors.As(err, &e) || e.Status != 500 || time.Now().After(deadline) {
+		if !errors.Is(err, scheduler.ErrNotStarted) || time.Now().After(deadline) {
 			h.t.Fatalf("Scrape: %v", err)
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -1,12 +1,14 @@
 package control
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -250,5 +252,166 @@ func TestAnotherUserIsRefused(t *testing.T) {
 	// The owner's socket: the 0700 directory refuses the other user before the check does.
 	if code, out := asUser(nobody, h.socket); code != 3 || !strings.Contains(out, "uid 65534") {
 		t.Errorf("another user reached the owner's socket (exit %d): %s", code, out)
+	}
+}
+
+// TestDialOwnerChecksThePeer checks the client's SO_PEERCRED check in isolation: a socket served
+// by another user id than the one expected is refused, closed before a byte is written, with an
+// error naming the socket; the expected user id is accepted.
+func TestDialOwnerChecksThePeer(t *testing.T) {
+	sock := filepath.Join(shortTempDir(t), "s.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	received := make(chan []byte, 2)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			b, _ := io.ReadAll(c)
+			c.Close()
+			received <- b
+		}
+	}()
+	defer func() { l.Close(); <-done }()
+
+	c, err := dialOwner(ctxT(t), sock, os.Getuid()+1)
+	if c != nil {
+		c.Close()
+	}
+	if !errors.Is(err, ErrForeignSocket) || !strings.Contains(err.Error(), sock) {
+		t.Errorf("dialOwner to a socket of another user id: %v; want ErrForeignSocket naming %s", err, sock)
+	}
+	if b := <-received; len(b) != 0 {
+		t.Errorf("the refused server received %q", b)
+	}
+
+	c, err = dialOwner(ctxT(t), sock, os.Getuid())
+	if err != nil {
+		t.Fatalf("dialOwner to this user's socket: %v", err)
+	}
+	if _, err := c.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if b := <-received; string(b) != "hello" {
+		t.Errorf("the server received %q, want hello", b)
+	}
+}
+
+// squatterEnv makes the test binary serve a fake owner on the socket it names (see squatter).
+const squatterEnv = "WORKTRAY_CONTROL_SQUATTER"
+
+// squatter serves a world-writable socket at $WORKTRAY_CONTROL_SQUATTER that answers every
+// request with {} and prints the path of each, as a process of another user waiting for a
+// client's secrets would. It prints "ready" once listening and exits when stdin closes.
+func squatter() int {
+	path := os.Getenv(squatterEnv)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	defer l.Close()
+	if err := os.Chmod(path, 0o666); err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	go func() {
+		_ = http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Printf("request %s %s\n", r.Method, r.URL.Path)
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte("{}"))
+		}))
+	}()
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// TestClientRefusesASocketOfAnotherUser runs a fake owner as another user (nobody) on a
+// world-writable socket and checks that the client sends it nothing. It needs root.
+func TestClientRefusesASocketOfAnotherUser(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to run a process as another user")
+	}
+	const nobody = 65534
+	dir := shortTempDir(t)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sockDir := filepath.Join(dir, "run")
+	if err := os.Mkdir(sockDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(sockDir, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "helper")
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(sockDir, "control.sock")
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), squatterEnv+"="+sock)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 16)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	select {
+	case l := <-lines:
+		if l != "ready" {
+			t.Fatalf("the squatter: %s", l)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the squatter did not start")
+	}
+
+	c := NewClient(sock)
+	_, err = c.SetPortal(ctxT(t), PortalInput{Password: new("hunter2")})
+	c.Close()
+	if !errors.Is(err, ErrForeignSocket) || !strings.Contains(err.Error(), sock) || !strings.Contains(err.Error(), "65534") {
+		t.Errorf("SetPortal through another user's socket: %v; want ErrForeignSocket naming %s and the user id", err, sock)
+	}
+	stdin.Close()
+	var got []string
+	for l := range lines {
+		got = append(got, l)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("the squatter: %v", err)
+	}
+	if len(got) > 0 {
+		t.Errorf("the other user's process received requests: %q", got)
 	}
 }

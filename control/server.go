@@ -24,6 +24,10 @@ import (
 type Scheduler interface {
 	Snapshot() scheduler.Snapshot
 	ScrapeNow(ctx context.Context) (scheduler.Run, error)
+	// CheckNow runs the wall-clock check at once: a due or overdue slot starts and is claimed
+	// (it never runs again). It returns the run in progress afterwards, or nil, and
+	// scheduler.ErrNotStarted while the scheduler is starting or stopping.
+	CheckNow() (*scheduler.Run, error)
 	Cancel() error
 	Pause() error
 	Resume() error
@@ -37,6 +41,7 @@ type Scheduler interface {
 type Store interface {
 	Runs(q store.RunQuery) ([]scheduler.Run, error)
 	Run(id uint64) (scheduler.Run, error)
+	RunBySlot(slot time.Time) (scheduler.Run, error)
 	Orders(includeRemoved bool) ([]scheduler.Order, error)
 	RunningRuns() ([]scheduler.Run, error)
 	Backup(ctx context.Context, path string) error
@@ -134,15 +139,44 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 }
 
 // ServeHealth serves only GET /api/scheduler/health on l (from ListenHealth) until ctx is done.
-// It blocks.
+// The endpoint has no authentication and any local user (or a web page, through DNS rebinding)
+// can reach it, so it answers a reduced verdict (PublicHealth: no run record, no error text) and
+// refuses, with 400, a request whose Host header is not a loopback name or address. It blocks.
 func (s *Server) ServeHealth(ctx context.Context, l net.Listener) error {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/scheduler/health", s.health)
+	mux.HandleFunc("GET /api/scheduler/health", s.publicHealth)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "only GET /api/scheduler/health is served here", "")
 	})
 	s.log.Info("health endpoint listening", "addr", "http://"+l.Addr().String()+"/api/scheduler/health")
-	return serveHTTP(ctx, l, mux, s.log)
+	return serveHTTP(ctx, l, loopbackHostOnly(mux), s.log)
+}
+
+// loopbackHostOnly answers 400 to a request whose Host header does not name a loopback host: a
+// page of another site that rebinds its name to 127.0.0.1 still sends its own name.
+func loopbackHostOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopbackHost(r.Host) {
+			writeError(w, http.StatusBadRequest, codeBadRequest,
+				fmt.Sprintf("host %q is not a loopback name or address", r.Host), "")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// loopbackHost reports whether the Host header host (with or without a port) is localhost or a
+// loopback address.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func serveHTTP(ctx context.Context, l net.Listener, h http.Handler, log *slog.Logger) error {
@@ -461,16 +495,32 @@ func (s *Server) threshold() int {
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	h := HealthOf(s.cfg.Scheduler.Snapshot(), s.threshold())
-	code := http.StatusOK
+	writeJSON(w, healthCode(h), h)
+}
+
+// publicHealth answers the loopback TCP health endpoint: the verdict and its counts only.
+func (s *Server) publicHealth(w http.ResponseWriter, r *http.Request) {
+	h := healthOf(s.cfg.Scheduler.Snapshot(), s.threshold(), false)
+	writeJSON(w, healthCode(h), PublicHealth{Healthy: h.Healthy, Status: h.Status, Problems: h.Problems,
+		ConsecutiveFailures: h.ConsecutiveFailures, FailureThreshold: h.FailureThreshold})
+}
+
+func healthCode(h Health) int {
 	if !h.Healthy {
-		code = http.StatusServiceUnavailable
+		return http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, h)
+	return http.StatusOK
 }
 
 // HealthOf judges a snapshot: unhealthy when a slot is overdue, slots were missed with no
 // success since, or the last threshold runs (or more) failed. Paused is healthy. It does no I/O.
 func HealthOf(snap scheduler.Snapshot, threshold int) Health {
+	return healthOf(snap, threshold, true)
+}
+
+// healthOf is HealthOf; without detail, the problems leave out the text of the last error,
+// which may name the portal or the user's data.
+func healthOf(snap scheduler.Snapshot, threshold int, detail bool) Health {
 	h := Health{Healthy: true, Status: "ok", Now: snap.Now, Paused: snap.Paused, Next: snap.Next,
 		LastRun: snap.LastRun, OverdueSlot: snap.OverdueSlot,
 		ConsecutiveFailures: snap.ConsecutiveFailures, FailureThreshold: threshold}
@@ -493,8 +543,11 @@ func HealthOf(snap scheduler.Snapshot, threshold int) Health {
 	}
 	if snap.ConsecutiveFailures >= threshold {
 		msg := fmt.Sprintf("the last %d runs failed", snap.ConsecutiveFailures)
-		if snap.LastErrorClass != "" {
+		switch {
+		case snap.LastErrorClass != "" && detail:
 			msg += fmt.Sprintf(" (%s: %s)", snap.LastErrorClass, snap.LastError)
+		case snap.LastErrorClass != "":
+			msg += fmt.Sprintf(" (%s)", snap.LastErrorClass)
 		}
 		bad("failing", msg)
 	}
@@ -534,8 +587,10 @@ func (s *Server) diagnose(w http.ResponseWriter, r *http.Request) {
 }
 
 // Diagnose runs the checks only the owner can make (the store's integrity, runs left "running",
-// and the Diagnostics hook's) and, with fix, starts a catch-up run for an overdue slot. It blocks
-// for as long as the checks take.
+// and the Diagnostics hook's). With fix and a slot overdue, it runs the scheduler's wall-clock
+// check at once (Scheduler.CheckNow): the slot starts and is claimed, so it does not run again
+// afterwards; while another run is in progress the slot keeps waiting for it, and the diagnosis
+// says so. Fixed lists only what did start. It blocks for as long as the checks take.
 func (s *Server) Diagnose(ctx context.Context, fix bool) Diagnosis {
 	var d Diagnosis
 	if err := s.checkStore(); err != nil {
@@ -570,19 +625,57 @@ func (s *Server) Diagnose(ctx context.Context, fix bool) Diagnosis {
 		d.Checks = append(d.Checks, Check{Name: "browser and portal", Status: CheckInfo,
 			Detail: "not checked: this worktray does not provide the browser, profile and credential checks"})
 	}
-	if fix && snap.Overdue() && snap.Running == nil {
-		run, err := s.cfg.Scheduler.ScrapeNow(ctx)
-		switch {
-		case err == nil:
-			d.Fixed = append(d.Fixed, fmt.Sprintf("started run %d to catch up the overdue %s slot", run.ID,
-				snap.OverdueSlot.Format(time.RFC3339)))
-		case errors.Is(err, scheduler.ErrAlreadyRunning):
-			d.Fixed = append(d.Fixed, fmt.Sprintf("run %d is already running; it catches up the overdue slot", run.ID))
-		default:
-			d.Checks = append(d.Checks, Check{Name: "catch-up", Status: CheckFail, Detail: "could not start a catch-up run: " + err.Error()})
-		}
+	if fix {
+		s.catchUp(&d)
 	}
 	return d
+}
+
+// catchUp starts an overdue slot now, through the scheduler's wall-clock check, and says in d
+// what happened. The slot's record in the store is the truth: a run that claimed it, or a
+// missed record, or none while another run holds the single flight.
+func (s *Server) catchUp(d *Diagnosis) {
+	before := s.cfg.Scheduler.Snapshot()
+	if !before.Overdue() {
+		return
+	}
+	slot := before.OverdueSlot.Format(time.RFC3339)
+	run, err := s.cfg.Scheduler.CheckNow()
+	if err != nil {
+		d.Checks = append(d.Checks, Check{Name: "catch-up", Status: CheckFail,
+			Detail: fmt.Sprintf("could not start the overdue %s slot: %v", slot, err),
+			Fix:    "try again in a moment"})
+		return
+	}
+	after := s.cfg.Scheduler.Snapshot()
+	rec, recErr := s.cfg.Store.RunBySlot(before.OverdueSlot)
+	started := run != nil && (before.Running == nil || before.Running.ID != run.ID)
+	switch {
+	case recErr == nil && rec.Status != scheduler.StatusMissed && !rec.Started.Before(before.Now):
+		d.Fixed = append(d.Fixed, fmt.Sprintf("started run %d for the overdue %s slot (the slot is claimed: it does not run again)",
+			rec.ID, slot))
+	case recErr == nil && rec.Status != scheduler.StatusMissed:
+		d.Checks = append(d.Checks, Check{Name: "catch-up", Status: CheckInfo,
+			Detail: fmt.Sprintf("nothing started: the %s slot already had run %d", slot, rec.ID)})
+	case recErr == nil && started:
+		d.Fixed = append(d.Fixed, fmt.Sprintf("the %s slot passed its grace period and was recorded missed; started catch-up run %d",
+			slot, run.ID))
+	case recErr == nil:
+		d.Checks = append(d.Checks, Check{Name: "catch-up", Status: CheckWarn,
+			Detail: fmt.Sprintf("the %s slot passed its grace period and was recorded missed; no catch-up run started", slot)})
+	case !errors.Is(recErr, scheduler.ErrNotFound):
+		d.Checks = append(d.Checks, Check{Name: "catch-up", Status: CheckFail,
+			Detail: fmt.Sprintf("could not read the record of the %s slot: %v", slot, recErr)})
+	case run != nil && after.Overdue():
+		d.Checks = append(d.Checks, Check{Name: "catch-up", Status: CheckWarn,
+			Detail: fmt.Sprintf("the overdue %s slot is still waiting: run %d is in progress, and the slot starts when it ends",
+				slot, run.ID),
+			Fix: "wait for run " + strconv.FormatUint(run.ID, 10) + " to end, or cancel it with `worktray cancel`"})
+	default:
+		d.Checks = append(d.Checks, Check{Name: "catch-up", Status: CheckFail,
+			Detail: fmt.Sprintf("the overdue %s slot did not start", slot),
+			Fix:    "see the log; the scheduler tries again on its next check"})
+	}
 }
 
 // checkStore runs the store's consistency check. A check in a read transaction can report pages
@@ -745,6 +838,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusConflict, codeNotRunning, err.Error(), "")
 	case errors.Is(err, scheduler.ErrNotFound):
 		writeError(w, http.StatusNotFound, codeNotFound, err.Error(), "")
+	case errors.Is(err, scheduler.ErrNotStarted):
+		writeError(w, http.StatusServiceUnavailable, codeUnavailable, err.Error(), "")
 	case errors.Is(err, ErrNoWindows):
 		writeError(w, http.StatusNotImplemented, codeNoWindows, err.Error(), "")
 	case errors.Is(err, ErrNotSupported):

@@ -566,3 +566,97 @@ func TestRetention(t *testing.T) {
 		t.Errorf("after invalid requests: %+v, %v; want 500 unchanged", r, err)
 	}
 }
+
+// TestHealthWithoutRequestTimeout: a client with no RequestTimeout waits on ctx alone, as for
+// every other call (it used to give Health an already expired deadline).
+func TestHealthWithoutRequestTimeout(t *testing.T) {
+	h := newHarness(t, Hooks{})
+	c := NewClient(h.socket)
+	defer c.Close()
+	c.RequestTimeout = 0
+	if hc, err := c.Health(context.Background()); err != nil || !hc.Healthy {
+		t.Errorf("Health with RequestTimeout 0: %+v, %v", hc, err)
+	}
+	if _, err := c.Status(context.Background()); err != nil {
+		t.Errorf("Status with RequestTimeout 0: %v", err)
+	}
+}
+
+// TestHealthTCPIsReduced: the loopback TCP endpoint, which any local user can reach, answers the
+// verdict and its counts only (no run record, pid, artifacts or error text), and refuses a Host
+// header that is not a loopback name or address (DNS rebinding). The control socket keeps the
+// full answer.
+func TestHealthTCPIsReduced(t *testing.T) {
+	const secret = "portal.example.com said: account acme-1234 locked"
+	h := newHarness(t, Hooks{FailureThreshold: func() int { return 1 }})
+	h.scr.set(func(ctx context.Context, req scheduler.ScrapeRequest) (scheduler.ScrapeResult, error) {
+		return scheduler.ScrapeResult{}, &scheduler.RunError{Class: scheduler.ClassLoginFailed, Msg: secret}
+	})
+	h.scrape()
+	h.waitIdle()
+
+	l, err := ListenHealth("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.srv.ServeHealth(ctx, l) }()
+	defer func() { cancel(); <-done }()
+	hcl := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	get := func(host, path string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctxT(t), http.MethodGet, "http://"+l.Addr().String()+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := hcl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	for _, host := range []string{"", "localhost:" + port, "localhost", "127.0.0.1", "[::1]:" + port, "LOCALHOST."} {
+		code, body := get(host, "/api/scheduler/health")
+		var m map[string]any
+		if err := json.Unmarshal([]byte(body), &m); err != nil {
+			t.Fatalf("Host %q: %d %q", host, code, body)
+		}
+		if code != http.StatusServiceUnavailable || m["status"] != "failing" || m["healthy"] != false {
+			t.Errorf("Host %q: %d %s", host, code, body)
+		}
+		var extra []string
+		for k := range m {
+			switch k {
+			case "healthy", "status", "problems", "consecutive_failures", "failure_threshold":
+			default:
+				extra = append(extra, k)
+			}
+		}
+		if len(extra) > 0 || strings.Contains(body, "acme-1234") || strings.Contains(body, "portal.example.com") {
+			t.Errorf("Host %q: the TCP health answer has more than the verdict and counts (%q) or the error text: %s",
+				host, extra, body)
+		}
+		if !strings.Contains(body, "login_failed") {
+			t.Errorf("Host %q: the problem does not name the error class: %s", host, body)
+		}
+	}
+	for _, host := range []string{"evil.example", "evil.example:" + port, "127.0.0.1.evil.example", "192.0.2.1", "localhost.evil.example"} {
+		if code, body := get(host, "/api/scheduler/health"); code != http.StatusBadRequest || !strings.Contains(body, "loopback") {
+			t.Errorf("Host %q was answered: %d %s", host, code, body)
+		}
+	}
+
+	// The control socket's answer is the full one.
+	full, err := h.client.Health(ctxT(t))
+	if err != nil || full.LastRun == nil || !strings.Contains(strings.Join(full.Problems, " "), "acme-1234") {
+		t.Errorf("socket health = %+v, %v; want the last run and the error", full, err)
+	}
+}
