@@ -1,7 +1,7 @@
 // Package e2e tests the desktop end to end: a real worktray owner under Xvfb and a private
-// session D-Bus, with this test process playing the tray host (org.kde.StatusNotifierWatcher)
-// and the notification server (org.freedesktop.Notifications). The tests skip when Xvfb or
-// dbus-daemon are missing; CI installs both.
+// session D-Bus, with this test process playing the tray host (org.kde.StatusNotifierWatcher;
+// or none, as on stock GNOME) and the notification server (org.freedesktop.Notifications). The
+// tests skip when Xvfb or dbus-daemon are missing; CI installs both.
 package e2e
 
 import (
@@ -47,6 +47,15 @@ func requireTools(t *testing.T) {
 // fake tray host and notification server on the bus.
 func startDesktop(t *testing.T) *desktop {
 	t.Helper()
+	ds := startDesktopWithoutTrayHost(t)
+	ds.exportWatcher(t)
+	return ds
+}
+
+// startDesktopWithoutTrayHost is startDesktop without the tray host, like stock GNOME: nobody
+// owns org.kde.StatusNotifierWatcher until the test calls exportWatcher.
+func startDesktopWithoutTrayHost(t *testing.T) *desktop {
+	t.Helper()
 	requireTools(t)
 	dir := t.TempDir()
 
@@ -54,7 +63,10 @@ func startDesktop(t *testing.T) *desktop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	// -noreset: by default the server resets when its last client disconnects, and a client
+	// connecting during the reset fails ("X11: Failed to open display"). The tests poll with
+	// short-lived xwininfo clients while a windows process starts, which hit that race.
+	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset")
 	x.ExtraFiles = []*os.File{w}
 	xlog := &syncBuffer{}
 	x.Stdout, x.Stderr = xlog, xlog
@@ -111,7 +123,6 @@ func startDesktop(t *testing.T) *desktop {
 	}
 	t.Cleanup(func() { conn.Close() })
 	ds := &desktop{Display: display, Bus: bus, conn: conn, watcher: &watcher{}, notes: &notifications{}}
-	ds.exportWatcher(t)
 	ds.exportNotifications(t)
 	return ds
 }

@@ -147,6 +147,11 @@ func TestTrayEndToEnd(t *testing.T) {
 		t.Errorf("status line updated %v after the run ended, want ≤ 200 ms", lag)
 	}
 
+	// With a tray host the owner opens no window by itself (contrast TestNoTrayHostShowsStatusWindow).
+	if windowViewable(ds.Display, "worktray — Status") || len(o.children()) > 0 {
+		t.Fatalf("a status window (windows processes %v) opened with a tray host present", o.children())
+	}
+
 	// "Status…" starts the windows process; its window appears.
 	before := st.Schedule
 	clicked := time.Now()
@@ -271,5 +276,92 @@ func TestOwnerIdleCost(t *testing.T) {
 	}
 	if rss > 30<<20 {
 		t.Errorf("RSS %.1f MB, want ≤ 30 MB", float64(rss)/(1<<20))
+	}
+}
+
+// TestNoTrayHostShowsStatusWindow: on a desktop with no tray host (stock GNOME: nobody owns
+// org.kde.StatusNotifierWatcher) the owner opens the status window instead, and a second launch
+// of worktray asks the owner to show it, exits 0, and the window is there again.
+func TestNoTrayHostShowsStatusWindow(t *testing.T) {
+	const title = "worktray — Status"
+	ds := startDesktopWithoutTrayHost(t)
+	started := time.Now()
+	o := ds.startOwner(t)
+	ctx := t.Context()
+
+	if !waitFor(ctx, 15*time.Second, func() bool { return windowViewable(ds.Display, title) }) {
+		t.Fatalf("no status window on a desktop without a tray host; owner children %v", o.children())
+	}
+	t.Logf("status window visible %v after the owner started", time.Since(started).Round(time.Millisecond))
+	if !strings.Contains(o.log.String(), "no tray host") {
+		t.Errorf("the owner did not log that there is no tray host; its output:\n%s", o.log.String())
+	}
+	kids := o.children()
+	if len(kids) != 1 {
+		t.Fatalf("windows processes %v, want exactly one", kids)
+	}
+	time.Sleep(700 * time.Millisecond) // let it paint the snapshot
+	if shot := screenshot(t, ds.Display, "e2e-no-tray-host-status-window.png"); shot != "" {
+		t.Logf("screenshot: %s", shot)
+	}
+
+	// secondLaunch runs a plain `worktray` beside the owner; it must exit 0.
+	secondLaunch := func() {
+		t.Helper()
+		lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(lctx, o.cmd.Path, "--data-dir", o.dataDir)
+		cmd.Env = o.cmd.Env
+		begun := time.Now()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("second launch: %v (exit code %d)\n%s", err, cmd.ProcessState.ExitCode(), out)
+		}
+		if !strings.Contains(string(out), "already running") {
+			t.Errorf("second launch exited 0 but said %q, want that worktray is already running", out)
+		}
+		t.Logf("second launch exited 0 after %v: %s", time.Since(begun).Round(time.Millisecond), strings.TrimSpace(string(out)))
+	}
+
+	// With the window open, a second launch raises it in the same windows process.
+	secondLaunch()
+	if !windowViewable(ds.Display, title) {
+		t.Error("the status window is gone after a second launch")
+	}
+	if now := o.children(); !slices.Equal(now, kids) {
+		t.Errorf("windows processes %v after a second launch, want the same one %v", now, kids)
+	}
+
+	// With the window gone (its process ended), a second launch shows it again.
+	if err := syscall.Kill(kids[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(ctx, 5*time.Second, func() bool { return len(o.children()) == 0 && !windowViewable(ds.Display, title) }) {
+		t.Fatalf("the killed windows process or its window is still there: %v", o.children())
+	}
+	secondLaunch()
+	if !waitFor(ctx, 10*time.Second, func() bool { return windowViewable(ds.Display, title) }) {
+		t.Fatalf("no status window after a second launch; owner children %v", o.children())
+	}
+	if now := o.children(); len(now) != 1 || now[0] == kids[0] {
+		t.Errorf("windows processes %v after the second launch, want one new one", now)
+	}
+	if err := o.cmd.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("the owner is gone: %v", err)
+	}
+	time.Sleep(700 * time.Millisecond)
+	if shot := screenshot(t, ds.Display, "e2e-no-tray-host-second-launch.png"); shot != "" {
+		t.Logf("screenshot: %s", shot)
+	}
+
+	// The icon stayed registered on the bus: a tray host that appears later gets it, menu and all.
+	ds.exportWatcher(t)
+	sender := registeredTray(t, ds)
+	var items []menuItem
+	if !waitFor(ctx, 5*time.Second, func() bool {
+		items, _ = ds.menu(sender)
+		return len(items) > 0 && strings.Contains(items[0].Label, "·")
+	}) {
+		t.Fatalf("the late tray host sees no menu with a status line: %+v", items)
 	}
 }

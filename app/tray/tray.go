@@ -67,13 +67,68 @@ type Tray struct {
 	cfg Config
 	log *slog.Logger
 
-	status, scrape, pause, showStatus, history, orders, settings, quit *systray.MenuItem
+	// menu is the icon and menu the loop updates (the systray one, or a test's fake).
+	menu menu
+	// shown is what the menu shows now, to skip D-Bus updates that change nothing; it is
+	// meaningless until rendered is true.
+	shown    menuView
+	rendered bool
+}
 
-	// shown is what the menu shows now, to skip D-Bus updates that change nothing.
-	shownLine, shownTip string
-	shownState          assets.TrayState
-	shownPaused         *bool
-	shownRunning        *bool
+// menuView is what the tray shows for one snapshot: everything of the icon and the menu that
+// depends on the scheduler's state.
+type menuView struct {
+	Line    string           // the status line, the menu's first (disabled) item
+	Tooltip string           // the icon's tooltip
+	Icon    assets.TrayState // which icon
+	// PauseTitle and PauseTooltip label the item that pauses or resumes scheduled scrapes.
+	PauseTitle, PauseTooltip string
+	// ScrapeEnabled is false while a run goes: "Scrape now" would only answer "already running".
+	ScrapeEnabled bool
+}
+
+// menuViewOf returns what the tray shows for s, with times in loc. It is pure.
+func menuViewOf(s scheduler.Snapshot, loc *time.Location) menuView {
+	v := menuView{
+		Line:          view.StatusLine(s, loc),
+		Tooltip:       view.Tooltip(s, loc),
+		Icon:          view.State(s),
+		PauseTitle:    "Pause",
+		PauseTooltip:  "Pause scheduled scrapes",
+		ScrapeEnabled: s.Running == nil,
+	}
+	if s.Paused {
+		v.PauseTitle, v.PauseTooltip = "Resume", "Resume scheduled scrapes"
+	}
+	return v
+}
+
+// menu is the tray's icon and menu as the event loop changes them. systrayMenu is the real one;
+// its methods send D-Bus signals, so the loop calls them only for what changed.
+type menu interface {
+	setStatusLine(line string)
+	setTooltip(tip string)
+	setIcon(state assets.TrayState)
+	setPause(title, tooltip string)
+	setScrapeEnabled(enabled bool)
+}
+
+// menuItem names a clickable item of the tray menu.
+type menuItem int
+
+const (
+	itemScrape menuItem = iota
+	itemPause
+	itemStatus
+	itemHistory
+	itemOrders
+	itemSettings
+	itemQuit
+)
+
+// clicks are the click channels of the menu items, one per item; the loop receives from them.
+type clicks struct {
+	scrape, pause, status, history, orders, settings, quit <-chan struct{}
 }
 
 // New returns a tray; Run shows it.
@@ -120,8 +175,9 @@ func (t *Tray) Run(ctx context.Context) error {
 	}
 
 	ready := make(chan struct{})
+	var c clicks
 	start, end := systray.RunWithExternalLoop(func() {
-		t.build()
+		t.menu, c = t.build()
 		close(ready)
 	}, nil)
 	start()
@@ -139,29 +195,63 @@ func (t *Tray) Run(ctx context.Context) error {
 		t.log.Info("no tray host on the desktop (org.kde.StatusNotifierWatcher); opening the status window")
 		t.show(WindowStatus)
 	}
-	return t.loop(ctx)
+	return t.loop(ctx, c)
 }
 
-// build creates the menu. It runs once, before the loop starts.
-func (t *Tray) build() {
+// build creates the menu and returns it with its click channels. It runs once, in systray's
+// onReady, before the loop starts.
+func (t *Tray) build() (*systrayMenu, clicks) {
 	systray.SetIcon(assets.Tray(assets.TrayIdle))
 	systray.SetTitle("worktray")
-	t.status = systray.AddMenuItem("worktray", "")
-	t.status.Disable()
+	m := &systrayMenu{status: systray.AddMenuItem("worktray", "")}
+	m.status.Disable()
 	systray.AddSeparator()
-	t.scrape = systray.AddMenuItem("Scrape now", "Scrape the portal now")
-	t.pause = systray.AddMenuItem("Pause", "Pause scheduled scrapes")
+	m.scrape = systray.AddMenuItem("Scrape now", "Scrape the portal now")
+	m.pause = systray.AddMenuItem("Pause", "Pause scheduled scrapes")
 	systray.AddSeparator()
-	t.showStatus = systray.AddMenuItem("Status…", "Open the status window")
-	t.history = systray.AddMenuItem("History…", "Open the run history")
-	t.orders = systray.AddMenuItem("Work orders…", "Open the work orders")
-	t.settings = systray.AddMenuItem("Settings…", "Open the settings")
+	showStatus := systray.AddMenuItem("Status…", "Open the status window")
+	history := systray.AddMenuItem("History…", "Open the run history")
+	orders := systray.AddMenuItem("Work orders…", "Open the work orders")
+	settings := systray.AddMenuItem("Settings…", "Open the settings")
 	systray.AddSeparator()
-	t.quit = systray.AddMenuItem("Quit", "Stop worktray (no more scheduled scrapes)")
+	quit := systray.AddMenuItem("Quit", "Stop worktray (no more scheduled scrapes)")
+	return m, clicks{
+		scrape:   m.scrape.ClickedCh,
+		pause:    m.pause.ClickedCh,
+		status:   showStatus.ClickedCh,
+		history:  history.ClickedCh,
+		orders:   orders.ClickedCh,
+		settings: settings.ClickedCh,
+		quit:     quit.ClickedCh,
+	}
 }
 
-// loop is the tray's one event loop.
-func (t *Tray) loop(ctx context.Context) error {
+// systrayMenu is the menu on fyne.io/systray.
+type systrayMenu struct {
+	status, scrape, pause *systray.MenuItem
+}
+
+func (m *systrayMenu) setStatusLine(line string)      { m.status.SetTitle(line) }
+func (m *systrayMenu) setTooltip(tip string)          { systray.SetTooltip(tip) }
+func (m *systrayMenu) setIcon(state assets.TrayState) { systray.SetIcon(assets.Tray(state)) }
+
+func (m *systrayMenu) setPause(title, tooltip string) {
+	m.pause.SetTitle(title)
+	m.pause.SetTooltip(tooltip)
+}
+
+func (m *systrayMenu) setScrapeEnabled(enabled bool) {
+	if enabled {
+		m.scrape.Enable()
+	} else {
+		m.scrape.Disable()
+	}
+}
+
+// loop is the tray's one event loop: it renders a fresh snapshot at start, after scheduler
+// events, after clicks that change the scheduler and when the snapshot changes by itself, and
+// does what each click asks. It blocks until ctx is done or the subscription ends.
+func (t *Tray) loop(ctx context.Context, c clicks) error {
 	sub := t.cfg.Scheduler.Subscribe(64)
 	defer sub.Close()
 	var (
@@ -178,6 +268,11 @@ func (t *Tray) loop(ctx context.Context) error {
 		if d, ok := nextChange(snap); ok {
 			wake = time.NewTimer(d)
 			wakeC = wake.C
+		}
+	}
+	click := func(it menuItem) {
+		if t.click(ctx, it) {
+			refresh()
 		}
 	}
 	refresh()
@@ -206,35 +301,59 @@ func (t *Tray) loop(ctx context.Context) error {
 			refresh()
 		case <-wakeC:
 			refresh()
-		case <-t.scrape.ClickedCh:
-			if _, err := t.cfg.Scheduler.ScrapeNow(ctx); err != nil && !errors.Is(err, scheduler.ErrAlreadyRunning) {
-				t.log.Error("scrape from the tray", "err", err)
-			}
-			refresh()
-		case <-t.pause.ClickedCh:
-			var err error
-			if t.cfg.Scheduler.Snapshot().Paused {
-				err = t.cfg.Scheduler.Resume()
-			} else {
-				err = t.cfg.Scheduler.Pause()
-			}
-			if err != nil {
-				t.log.Error("pause or resume from the tray", "err", err)
-			}
-			refresh()
-		case <-t.showStatus.ClickedCh:
-			t.show(WindowStatus)
-		case <-t.history.ClickedCh:
-			t.show(WindowHistory)
-		case <-t.orders.ClickedCh:
-			t.show(WindowOrders)
-		case <-t.settings.ClickedCh:
-			t.show(WindowSettings)
-		case <-t.quit.ClickedCh:
-			t.log.Info("quit from the tray")
-			t.cfg.Quit()
+		case <-c.scrape:
+			click(itemScrape)
+		case <-c.pause:
+			click(itemPause)
+		case <-c.status:
+			click(itemStatus)
+		case <-c.history:
+			click(itemHistory)
+		case <-c.orders:
+			click(itemOrders)
+		case <-c.settings:
+			click(itemSettings)
+		case <-c.quit:
+			click(itemQuit)
 		}
 	}
+}
+
+// click does what a click on it asks and reports whether the scheduler's state may have changed
+// (the loop then renders a fresh snapshot). Scrape now blocks until the run has started.
+func (t *Tray) click(ctx context.Context, it menuItem) (changed bool) {
+	switch it {
+	case itemScrape:
+		if _, err := t.cfg.Scheduler.ScrapeNow(ctx); err != nil && !errors.Is(err, scheduler.ErrAlreadyRunning) {
+			t.log.Error("scrape from the tray", "err", err)
+		}
+		return true
+	case itemPause:
+		// The item pauses or resumes according to the state now, not to its label, which may
+		// lag behind by an event.
+		var err error
+		if t.cfg.Scheduler.Snapshot().Paused {
+			err = t.cfg.Scheduler.Resume()
+		} else {
+			err = t.cfg.Scheduler.Pause()
+		}
+		if err != nil {
+			t.log.Error("pause or resume from the tray", "err", err)
+		}
+		return true
+	case itemStatus:
+		t.show(WindowStatus)
+	case itemHistory:
+		t.show(WindowHistory)
+	case itemOrders:
+		t.show(WindowOrders)
+	case itemSettings:
+		t.show(WindowSettings)
+	case itemQuit:
+		t.log.Info("quit from the tray")
+		t.cfg.Quit()
+	}
+	return false
 }
 
 // nextChange returns how long until the snapshot changes with no event: just after the next
@@ -246,41 +365,26 @@ func nextChange(s scheduler.Snapshot) (time.Duration, bool) {
 	return max(s.Next.Sub(s.Now)+2*time.Second, time.Second), true
 }
 
-// render shows a snapshot, touching only what changed.
+// render shows a snapshot, touching only what changed since the last render.
 func (t *Tray) render(s scheduler.Snapshot) {
-	line := view.StatusLine(s, t.cfg.Location)
-	if line != t.shownLine {
-		t.status.SetTitle(line)
-		t.shownLine = line
+	v := menuViewOf(s, t.cfg.Location)
+	old, all := t.shown, !t.rendered
+	if all || v.Line != old.Line {
+		t.menu.setStatusLine(v.Line)
 	}
-	if tip := view.Tooltip(s, t.cfg.Location); tip != t.shownTip {
-		systray.SetTooltip(tip)
-		t.shownTip = tip
+	if all || v.Tooltip != old.Tooltip {
+		t.menu.setTooltip(v.Tooltip)
 	}
-	if st := view.State(s); st != t.shownState {
-		systray.SetIcon(assets.Tray(st))
-		t.shownState = st
+	if all || v.Icon != old.Icon {
+		t.menu.setIcon(v.Icon)
 	}
-	if t.shownPaused == nil || *t.shownPaused != s.Paused {
-		if s.Paused {
-			t.pause.SetTitle("Resume")
-			t.pause.SetTooltip("Resume scheduled scrapes")
-		} else {
-			t.pause.SetTitle("Pause")
-			t.pause.SetTooltip("Pause scheduled scrapes")
-		}
-		p := s.Paused
-		t.shownPaused = &p
+	if all || v.PauseTitle != old.PauseTitle || v.PauseTooltip != old.PauseTooltip {
+		t.menu.setPause(v.PauseTitle, v.PauseTooltip)
 	}
-	running := s.Running != nil
-	if t.shownRunning == nil || *t.shownRunning != running {
-		if running {
-			t.scrape.Disable()
-		} else {
-			t.scrape.Enable()
-		}
-		t.shownRunning = &running
+	if all || v.ScrapeEnabled != old.ScrapeEnabled {
+		t.menu.setScrapeEnabled(v.ScrapeEnabled)
 	}
+	t.shown, t.rendered = v, true
 }
 
 func (t *Tray) show(name string) {
