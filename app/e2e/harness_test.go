@@ -31,7 +31,7 @@ type desktop struct {
 	notes   *notifications
 }
 
-func requireTools(t *testing.T) {
+func requireTools(t testing.TB) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end desktop test skipped in -short mode")
@@ -45,7 +45,7 @@ func requireTools(t *testing.T) {
 
 // startDesktop starts Xvfb and a dbus-daemon, both ended when the test ends, and registers the
 // fake tray host and notification server on the bus.
-func startDesktop(t *testing.T) *desktop {
+func startDesktop(t testing.TB) *desktop {
 	t.Helper()
 	ds := startDesktopWithoutTrayHost(t)
 	ds.exportWatcher(t)
@@ -54,7 +54,7 @@ func startDesktop(t *testing.T) *desktop {
 
 // startDesktopWithoutTrayHost is startDesktop without the tray host, like stock GNOME: nobody
 // owns org.kde.StatusNotifierWatcher until the test calls exportWatcher.
-func startDesktopWithoutTrayHost(t *testing.T) *desktop {
+func startDesktopWithoutTrayHost(t testing.TB) *desktop {
 	t.Helper()
 	requireTools(t)
 	dir := t.TempDir()
@@ -148,7 +148,7 @@ func (w *watcher) Items() []string {
 	return append([]string(nil), w.items...)
 }
 
-func (ds *desktop) exportWatcher(t *testing.T) {
+func (ds *desktop) exportWatcher(t testing.TB) {
 	const path, iface = "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"
 	if err := ds.conn.Export(ds.watcher, path, iface); err != nil {
 		t.Fatal(err)
@@ -193,7 +193,7 @@ func (n *notifications) Seen() []string {
 	return append([]string(nil), n.seen...)
 }
 
-func (ds *desktop) exportNotifications(t *testing.T) {
+func (ds *desktop) exportNotifications(t testing.TB) {
 	const name = "org.freedesktop.Notifications"
 	if err := ds.conn.Export(ds.notes, "/org/freedesktop/Notifications", name); err != nil {
 		t.Fatal(err)
@@ -276,7 +276,7 @@ var (
 	buildErr  error
 )
 
-func worktrayBinary(t *testing.T) string {
+func worktrayBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "worktray-e2e-bin")
@@ -306,7 +306,7 @@ type owner struct {
 
 // startOwner starts `worktray ARGS --data-dir DIR` on the desktop; it is stopped when the test
 // ends.
-func (ds *desktop) startOwner(t *testing.T, args ...string) *owner {
+func (ds *desktop) startOwner(t testing.TB, args ...string) *owner {
 	t.Helper()
 	exe := worktrayBinary(t)
 	dir := t.TempDir()
@@ -387,7 +387,7 @@ func windowViewable(display, title string) bool {
 }
 
 // screenshot saves the screen as a PNG in $WORKTRAY_E2E_SHOTS (or the test's temp dir).
-func screenshot(t *testing.T, display, name string) string {
+func screenshot(t testing.TB, display, name string) string {
 	t.Helper()
 	dir := os.Getenv("WORKTRAY_E2E_SHOTS")
 	if dir == "" {
