@@ -2,6 +2,7 @@ package scraper
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -48,11 +49,23 @@ func (r *run) launch() error {
 	if err != nil {
 		return r.launchErr(ctx, err, bin, limit)
 	}
-	// The connection lives as long as the browser; each call below carries its own context.
-	// Connecting to a browser that just printed its address does not wait on the portal.
+	// The connection lives as long as the browser, so it is not made under ctx; each call below
+	// carries its own context. Connect itself cannot be bounded, so it runs on its own: when
+	// ctx ends first, close kills the browser, which ends Connect, and waits for it.
 	b := rod.New().ControlURL(u)
-	if err := b.Connect(); err != nil {
-		return r.launchErr(ctx, err, bin, limit)
+	connected := make(chan error, 1)
+	r.connecting = make(chan struct{})
+	go func() {
+		defer close(r.connecting)
+		connected <- b.Connect()
+	}()
+	select {
+	case err := <-connected:
+		if err != nil {
+			return r.launchErr(ctx, err, bin, limit)
+		}
+	case <-ctx.Done():
+		return r.launchErr(ctx, ctx.Err(), bin, limit)
 	}
 	r.browser = b
 	if err := r.blockResources(ctx); err != nil {
@@ -67,30 +80,57 @@ func (r *run) launch() error {
 	return nil
 }
 
+// launchErr classifies an error of launch, whose steps run under ctx (bounded by limit). The end
+// of the run's context keeps its own class; anything else, the step's deadline included, is the
+// browser's failure, not the portal's.
 func (r *run) launchErr(ctx context.Context, err error, bin string, limit time.Duration) error {
 	re := r.rodErr(ctx, err, "starting the browser", limit)
-	if re.Class == scheduler.ClassPortalError {
-		re.Class = scheduler.ClassBrowserFailed
+	if r.ctx.Err() != nil {
+		return re
 	}
-	if re.Class == scheduler.ClassBrowserFailed {
-		re.Msg = "the browser " + bin + " did not start; check that it runs (e.g. `" + bin + " --headless --version`)"
+	hint := "; check that it runs (e.g. `" + bin + " --headless --version`)"
+	switch re.Class {
+	case scheduler.ClassTimeout:
+		re.Class = scheduler.ClassBrowserFailed
+		re.Msg = fmt.Sprintf("the browser %s did not start within %s (the profile's timeouts.browser)%s", bin, limit, hint)
+	case scheduler.ClassPortalError, scheduler.ClassBrowserFailed:
+		re.Class = scheduler.ClassBrowserFailed
+		re.Msg = "the browser " + bin + " did not start" + hint
 	}
 	return re
 }
 
 // blockResources makes the browser fail every image, font and media request at once. Fetch
 // patterns filter by type in the browser, so other requests are not slowed down.
+//
+// Intercepted requests wait until they are answered, so the loop that answers them lives as
+// long as the browser (close stops it); only enabling the interception is bounded by ctx. rod's
+// HijackRouter cannot do both: its setup calls and its loop share one context.
 func (r *run) blockResources(ctx context.Context) error {
-	router := r.browser.Context(ctx).HijackRequests()
-	for _, t := range blockedTypes {
-		if err := router.Add("*", t, func(h *rod.Hijack) {
-			h.Response.Fail(proto.NetworkErrorReasonBlockedByClient)
-		}); err != nil {
-			return err
+	loopCtx, stop := context.WithCancel(context.Background())
+	r.stopBlocking = stop
+	b := r.browser.Context(loopCtx)
+	// Subscribing before enabling misses no paused request. Browser.EachEvent is not used: it
+	// would first enable the Fetch domain for every request, with a call that ctx does not bound.
+	events := b.Event()
+	r.blockers.Go(func() {
+		for msg := range events {
+			var e proto.FetchRequestPaused
+			if !msg.Load(&e) {
+				continue
+			}
+			// Answering inside this loop could stall the browser's events, so each answer runs
+			// on its own; close ends them with the browser.
+			r.blockers.Go(func() {
+				_ = proto.FetchFailRequest{RequestID: e.RequestID, ErrorReason: proto.NetworkErrorReasonBlockedByClient}.Call(b)
+			})
 		}
+	})
+	patterns := make([]*proto.FetchRequestPattern, len(blockedTypes))
+	for i, t := range blockedTypes {
+		patterns[i] = &proto.FetchRequestPattern{URLPattern: "*", ResourceType: t}
 	}
-	go router.Run()
-	return nil
+	return proto.FetchEnable{Patterns: patterns}.Call(r.browser.Context(ctx))
 }
 
 // close kills the browser and all its processes and removes its profile directory. It blocks
@@ -105,6 +145,11 @@ func (r *run) close() {
 				}
 			}()
 			fn()
+		}
+		if r.stopBlocking != nil {
+			// The blocking loop would answer requests of a dying browser; it ends at once, and
+			// the answers still out fail with the browser below.
+			r.stopBlocking()
 		}
 		if r.browser != nil {
 			// Asking first lets Chromium end its helpers; the kill below makes sure.
@@ -135,6 +180,23 @@ func (r *run) close() {
 				removeDir(filepath.Clean(r.dataDir))
 			})
 		}
+		// With the browser gone, a Connect that launch stopped waiting for, the blocking loop
+		// and its answers end.
+		guard("wait", func() {
+			done := make(chan struct{})
+			go func() {
+				if r.connecting != nil {
+					<-r.connecting
+				}
+				r.blockers.Wait()
+				close(done)
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				r.log.Warn("calls to the browser did not end after it was killed")
+			}
+		})
 	})
 }
 

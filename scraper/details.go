@@ -143,6 +143,11 @@ func (r *run) navigateDetails(orders []scheduler.Order, todo []int) ([]int, erro
 			}
 			page = page.Context(context.Background())
 			defer func() {
+				// The tab a failure happened on stays open for the artifacts; close ends it
+				// with the browser.
+				if r.isFailPage(page) {
+					return
+				}
 				cctx, ccancel := context.WithTimeout(context.Background(), 2*time.Second)
 				defer ccancel()
 				_ = page.Context(cctx).Close()

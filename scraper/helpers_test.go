@@ -2,6 +2,7 @@ package scraper
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -103,4 +104,61 @@ func testCtx(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// testPageProfileTOML describes the small portals that tests serve with httptest.
+const testPageProfileTOML = `
+name = "test page"
+
+[login]
+url = "/login"
+username = "#user"
+password = "#pass"
+submit = "#go"
+form = "#login-form"
+failure = ".error"
+success = ".welcome"
+
+[list]
+url = "/list"
+row = "tr.order"
+empty = ".empty"
+
+[list.fields]
+number = { selector = ".number" }
+
+[timeouts]
+login = "3s"
+page = "3s"
+detail = "3s"
+`
+
+// newTestPageScraper returns a scraper of a test page served at base, signing in as user with
+// pass; mod may change the profile and config.
+func newTestPageScraper(t testing.TB, base, user, pass string, mod func(*Profile, *Config)) *Scraper {
+	t.Helper()
+	prof, err := ParseProfile([]byte(testPageProfileTOML), "test page profile", "toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof.BaseURL = base
+	cfg := Config{Profile: prof, Username: user, Password: pass, ArtifactDir: filepath.Join(t.TempDir(), "artifacts")}
+	if mod != nil {
+		mod(prof, &cfg)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// runClass returns the class of a scrape's error, failing the test when it is no RunError.
+func runClass(t testing.TB, err error) scheduler.ErrorClass {
+	t.Helper()
+	var re *scheduler.RunError
+	if !errors.As(err, &re) {
+		t.Fatalf("error %T %v is not a RunError", err, err)
+	}
+	return re.Class
 }

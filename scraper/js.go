@@ -6,9 +6,12 @@ package scraper
 // jsWait polls the page until it reaches a state worth acting on, or spec.timeout ms pass. It
 // reads all rows (or the detail fields) in the same call. Modes:
 //   - "form": the login form is there (state "form");
-//   - "submit": after the login form was sent: "ok", "login_failed";
-//   - "list": rows not seen before ("rows"), the empty-state marker ("empty"), the portal's
-//     error message ("error"), or the login form ("login");
+//   - "submit": after the login form was sent: "ok" (the form gone and the success marker
+//     there, when the profile has one; in a new document or, for single-page apps, the same
+//     one), "login_failed";
+//   - "list": rows not seen before ("rows", with "next": whether the next-page control is
+//     there; its absence only once it held for spec.settle ms), the empty-state marker ("empty"), the
+//     portal's error message ("error"), or the login form ("login");
 //   - "detail": every required detail field is there ("ready"), an error marker ("error") or
 //     the login form ("login").
 //
@@ -46,6 +49,9 @@ const jsWait = `async function (s, timeout) {
     return JSON.stringify(o);
   };
   let last = -1;
+  let lastNext = false;
+  let polls = 0;
+  let since = 0;
   for (;;) {
     const nav = performance.getEntriesByType("navigation")[0];
     const status = (nav && nav.responseStatus) || 0;
@@ -54,12 +60,13 @@ const jsWait = `async function (s, timeout) {
       const root = document.documentElement;
       const submitted = !!root && root.hasAttribute("data-wt-submitted");
       const f = q(s.failure);
+      // The marker on <html> survives only in the document the form was sent from: a
+      // single-page app that swaps its view keeps it, a page load drops it.
       if (form && fresh(f)) return out({ state: "login_failed", text: txt(f) });
       if (form && !submitted && document.readyState !== "loading") return out({ state: "login_failed", text: "" });
-      if (!form && status >= 400) return out({ state: "http", status: status });
-      if (!form && !submitted && (!s.success || q(s.success)) && document.readyState !== "loading") {
-        return out({ state: "ok" });
-      }
+      if (!form && !submitted && status >= 400) return out({ state: "http", status: status });
+      if (!form && s.success && q(s.success)) return out({ state: "ok" });
+      if (!form && !s.success && document.readyState !== "loading") return out({ state: "ok" });
     } else if (form) {
       if (s.mode === "form") {
         if (s.ready.every((r) => q(r))) return out({ state: "form" });
@@ -73,11 +80,19 @@ const jsWait = `async function (s, timeout) {
       if (fresh(e)) return out({ state: "error", text: txt(e) });
       const rows = s.rows ? document.querySelectorAll(s.rows) : [];
       if (rows.length > 0 && fresh(rows[0])) {
-        // Rows count as rendered when their number held for one poll.
-        if (rows.length === last) {
-          return out({ state: "rows", rows: extract(rows, s.fields), next: !!q(s.next) });
+        // Rows count as rendered when their number held for one poll. Portals may draw their
+        // pager after the rows, and only a missing next-page control can end the list too
+        // early: its absence must hold for at least two polls and s.settle ms, while a control
+        // that is there is taken at once (the list goes on either way).
+        const next = !!q(s.next);
+        if (rows.length !== last || next !== lastNext) {
+          last = rows.length;
+          lastNext = next;
+          polls = 0;
+          since = Date.now();
+        } else if (++polls >= 1 && (next || !s.next || (polls >= 2 && Date.now() - since >= s.settle))) {
+          return out({ state: "rows", rows: extract(rows, s.fields), next: next });
         }
-        last = rows.length;
       } else {
         last = -1;
         if (rows.length === 0 && fresh(q(s.empty))) return out({ state: "empty" });

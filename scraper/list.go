@@ -21,6 +21,11 @@ const maxRelogins = 2
 // errLoginShown means the portal showed its login form instead of the page asked for.
 var errLoginShown = errors.New("the portal asked to sign in")
 
+// nextSettle is how long a list page must show no next-page control after its rows are drawn
+// before it counts as the last page: portals may draw the pager after the rows, and a pager
+// read too early would end the list silently. A control that is there is taken at once.
+const nextSettle = 300 * time.Millisecond
+
 // actResult is what jsAct answers.
 type actResult struct {
 	Found   bool `json:"found"`
@@ -37,7 +42,7 @@ func (r *run) listSpec() map[string]any {
 	spec := map[string]any{
 		"mode": "list", "login": p.Login.Form, "rows": p.List.Row, "empty": p.List.Empty,
 		"error": p.List.Error, "loading": p.List.Loading, "next": p.List.Next.Selector,
-		"pageSize": p.List.PageSize.Selector, "fields": fields,
+		"pageSize": p.List.PageSize.Selector, "fields": fields, "settle": nextSettle.Milliseconds(),
 	}
 	if r.s.total != nil {
 		spec["total"] = r.s.total.jsSpec()
@@ -155,18 +160,53 @@ func (r *run) readListOnce() ([]scheduler.Order, bool, error) {
 			return nil, false, r.rodErr(ctx, err, fmt.Sprintf("going to page %d of the list", page+1), limit)
 		}
 		if !a.Found {
-			break
+			// The control was there when the page was read: the page changed under us, and
+			// stopping here would drop every later order without a word.
+			r.setFailPage(r.page)
+			return nil, false, scheduler.Errorf(scheduler.ClassPortalError,
+				"page %d of the work-order list offered a next page, but its control (list.next %q) was gone when it was clicked; try again later",
+				page, p.List.Next.Selector)
 		}
 		if w, err = r.waitList(spec, page+1, limit); err != nil {
 			return nil, false, err
 		}
 	}
-	if n, ok := r.totalCount(w); ok && n != len(orders) {
+	if err := r.checkTotal(w, len(orders)); err != nil {
 		r.setFailPage(r.page)
-		return nil, false, scheduler.Errorf(scheduler.ClassPortalError,
-			"the portal reports %d work orders but %d could be read: the list was cut short or changed while it was read; try again", n, len(orders))
+		return nil, false, err
 	}
 	return orders, empty, nil
+}
+
+// checkTotal compares the number of orders read with the portal's own count on the last list
+// page, when the profile says where that count is (list.total). A count that cannot be read is
+// a layout change, not a reason to skip the check; only the empty state may go without one.
+func (r *run) checkTotal(w waitResult, read int) error {
+	if r.s.total == nil {
+		return nil
+	}
+	n, ok := r.totalCount(w)
+	switch {
+	case !ok && w.State == "empty":
+		return nil
+	case !ok:
+		got := "matched nothing"
+		if w.Total != nil {
+			got = fmt.Sprintf("gave %q", strings.TrimSpace(*w.Total))
+			if r.s.total.Regex != "" {
+				got += fmt.Sprintf(", which is not a number or does not match its regex %q", r.s.total.Regex)
+			} else {
+				got += ", which is not a number"
+			}
+		}
+		return scheduler.Errorf(scheduler.ClassLayoutChanged,
+			"the portal's count of work orders (list.total, selector %q) %s at %s; the portal's layout may have changed: update the profile",
+			r.s.total.Selector, got, w.URL)
+	case n != read:
+		return scheduler.Errorf(scheduler.ClassPortalError,
+			"the portal reports %d work orders but %d could be read: the list was cut short or changed while it was read; try again", n, read)
+	}
+	return nil
 }
 
 // totalCount reads the portal's own count of orders from the last wait, when the profile says

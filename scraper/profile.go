@@ -58,7 +58,9 @@ type ListProfile struct {
 	Error string `toml:"error" json:"error"`
 	// Loading, when present, means the list is still loading.
 	Loading string `toml:"loading" json:"loading"`
-	// Total, optional, reads the portal's count of orders; a read that does not match it fails.
+	// Total, optional, reads the portal's count of orders from the last list page. A read that
+	// does not match it fails, and so does a list page where it cannot be read (as a layout
+	// change); an empty list may show no count.
 	Total    *Field           `toml:"total" json:"total"`
 	PageSize PageSize         `toml:"page_size" json:"page_size"`
 	Next     NextPage         `toml:"next" json:"next"`

@@ -215,11 +215,14 @@ type run struct {
 	req scheduler.ScrapeRequest
 	log *slog.Logger
 
-	l         *launcher.Launcher
-	dataDir   string
-	browser   *rod.Browser
-	page      *rod.Page
-	closeOnce sync.Once
+	l            *launcher.Launcher
+	dataDir      string
+	connecting   chan struct{} // closed when launch's Connect returned
+	browser      *rod.Browser
+	stopBlocking func()         // stops the loop that fails image, font and media requests
+	blockers     sync.WaitGroup // that loop and its answers
+	page         *rod.Page
+	closeOnce    sync.Once
 
 	stage      scheduler.Stage
 	stageStart time.Time
@@ -288,6 +291,13 @@ func (r *run) setFailPage(p *rod.Page) {
 	if r.failPage == nil {
 		r.failPage = p
 	}
+}
+
+// isFailPage reports whether p is the page kept for the artifacts.
+func (r *run) isFailPage(p *rod.Page) bool {
+	r.failMu.Lock()
+	defer r.failMu.Unlock()
+	return r.failPage == p
 }
 
 func (r *run) scrape() (scheduler.ScrapeResult, error) {

@@ -19,6 +19,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(fakeBrowserEnv) != "" {
+		// Started by TestConnectIsBoundedByTheRun as the browser.
+		runFakeBrowser()
+	}
 	if _, err := FindBrowser(""); err != nil {
 		fmt.Fprintln(os.Stderr, "scraper tests need Chromium:", err)
 		os.Exit(1)
@@ -101,6 +105,28 @@ func TestScrapeReadsEveryOrder(t *testing.T) {
 				if !slices.ContainsFunc(res.Stages, func(x scheduler.StageTiming) bool { return x.Stage == st && x.Duration > 0 }) {
 					t.Errorf("no timing for stage %s in %v", st, res.Stages)
 				}
+			}
+		})
+	}
+}
+
+// TestScrapeWaitsForALatePager covers portals that draw their pager after their rows: a pager
+// read the moment the rows appear said "no next page" and the scrape silently returned only the
+// first page.
+func TestScrapeWaitsForALatePager(t *testing.T) {
+	for _, delay := range []time.Duration{80 * time.Millisecond, 200 * time.Millisecond} {
+		t.Run(delay.String(), func(t *testing.T) {
+			p, base := startPortal(t, demoportal.Options{Seed: 12, Count: 60, Faults: demoportal.Faults{PagerDelay: delay}})
+			s, _ := newScraper(t, p, base, func(prof *Profile, _ *Config) {
+				prof.List.PageSize = PageSize{} // 25 rows per page: 3 pages
+			})
+			res, err := s.Scrape(testCtx(t, time.Minute), scheduler.ScrapeRequest{RunID: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertOrders(t, res.Orders, want(base, p.Orders()))
+			if res.Pages != 3 {
+				t.Errorf("read %d pages, want 3", res.Pages)
 			}
 		})
 	}
@@ -314,6 +340,17 @@ func TestFaultsAreClassified(t *testing.T) {
 			class: scheduler.ClassBrowserFailed, inMsg: "does not exist"},
 		{name: "invalid selector", mod: func(p *Profile, _ *Config) { p.List.Row = "tr[[" },
 			class: scheduler.ClassLayoutChanged, inMsg: "not valid CSS"},
+		// A configured order count that is not on the page is a layout change, not a check to
+		// skip.
+		{name: "order count not found", mod: func(p *Profile, _ *Config) { p.List.Total = &Field{Selector: ".no-such-count"} },
+			class: scheduler.ClassLayoutChanged, inMsg: "list.total"},
+		{name: "order count does not match its regex", mod: func(p *Profile, _ *Config) {
+			p.List.Total = &Field{Selector: ".page-info", Regex: `(\d+) orders in all`}
+		}, class: scheduler.ClassLayoutChanged, inMsg: "does not match its regex"},
+		// In navigate mode the failed detail tab is kept for the artifacts.
+		{name: "HTTP 500 from detail pages in navigate mode", faults: demoportal.Faults{ServerErrorEvery: 1, ServerErrorPrefix: "/orders/"},
+			mod:   func(p *Profile, _ *Config) { p.Detail.Mode = "navigate" },
+			class: scheduler.ClassPortalError, inMsg: "HTTP 500"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, base := startPortal(t, demoportal.Options{Seed: 2, Count: 30})

@@ -99,6 +99,7 @@ var listTmpl = template.Must(template.New("list").Parse(head + `<span class="use
 (function () {
   "use strict";
   const C = {{.C}};
+  const pagerDelay = {{.PagerDelay}};
   const q = new URLSearchParams(location.search);
   let page = Math.max(1, parseInt(q.get("page"), 10) || 1);
   let size = [25, 50, 100].includes(parseInt(q.get("size"), 10)) ? parseInt(q.get("size"), 10) : 25;
@@ -137,8 +138,11 @@ var listTmpl = template.Must(template.New("list").Parse(head + `<span class="use
   }
 
   function render(d) {
-    info.textContent = "Page " + d.page + " of " + d.pages + " · " + d.total + " work orders";
-    next.disabled = d.page >= d.pages;
+    const pager = () => {
+      info.textContent = "Page " + d.page + " of " + d.pages + " · " + d.total + " work orders";
+      next.disabled = d.page >= d.pages;
+    };
+    if (pagerDelay > 0) setTimeout(pager, pagerDelay); else pager();
     if (d.total === 0) {
       list.replaceChildren(el("p", C.Empty, "No open work orders. You're all caught up."));
       return;

@@ -59,6 +59,9 @@ type Faults struct {
 	ChangedLayout bool
 	// Hang makes the work-order list page start loading and never finish.
 	Hang bool
+	// PagerDelay makes the list page draw its pager (the page info and the Next button) that
+	// long after its rows, as portals that render them in separate steps do.
+	PagerDelay time.Duration
 }
 
 // Stats counts what clients did at the portal, for tests.
@@ -411,7 +414,7 @@ func (p *Portal) listPage(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	_ = listTmpl.Execute(w, map[string]any{"User": s.email, "C": cls})
+	_ = listTmpl.Execute(w, map[string]any{"User": s.email, "C": cls, "PagerDelay": f.PagerDelay.Milliseconds()})
 }
 
 // listResponse is the JSON of /api/orders.
