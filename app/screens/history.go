@@ -45,10 +45,7 @@ type History struct {
 	content fyne.CanvasObject
 }
 
-var historyColumns = []struct {
-	title string
-	width float32
-}{
+var historyColumns = []column{
 	{"Started", 140}, {"Trigger", 90}, {"Status", 90}, {"Duration", 80}, {"Orders", 60},
 	{"New", 45}, {"Changed", 78}, {"Removed", 78}, {"Error", 260},
 }
@@ -60,27 +57,7 @@ func NewHistory(src HistorySource, opts Options) *History {
 	h.count = widget.NewLabel("")
 	refresh := widget.NewButton("Refresh", func() { h.Load() })
 	h.chart = NewRunChart()
-	h.table = widget.NewTableWithHeaders(
-		func() (int, int) { return len(h.shown), len(historyColumns) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		h.updateCell,
-	)
-	h.table.ShowHeaderColumn = false
-	h.table.CreateHeader = func() fyne.CanvasObject {
-		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	}
-	h.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		if id.Col >= 0 && id.Col < len(historyColumns) {
-			o.(*widget.Label).SetText(historyColumns[id.Col].title)
-		}
-	}
-	for i, c := range historyColumns {
-		h.table.SetColumnWidth(i, c.width)
-	}
+	h.table = newTable(historyColumns, func() int { return len(h.shown) }, h.updateCell)
 	h.table.OnSelected = func(id widget.TableCellID) { h.showDetails(id.Row) }
 	h.details = widget.NewLabel("Select a run to see its details.")
 	h.details.Wrapping = fyne.TextWrapWord

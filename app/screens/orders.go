@@ -92,10 +92,7 @@ type Orders struct {
 	content fyne.CanvasObject
 }
 
-var orderColumns = []struct {
-	title string
-	width float32
-}{
+var orderColumns = []column{
 	{"", 100}, {"Number", 95}, {"Visit", 95}, {"Customer", 140}, {"Store", 60}, {"Site", 150},
 	{"Address", 260}, {"Service", 170}, {"Items", 200},
 }
@@ -109,27 +106,7 @@ func NewOrders(src OrdersSource, opts Options) *Orders {
 	o.removed = widget.NewCheck("Show removed", func(bool) { o.applyFilter() })
 	o.count = widget.NewLabel("")
 	export := widget.NewButton("Export CSV…", o.export)
-	o.table = widget.NewTableWithHeaders(
-		func() (int, int) { return len(o.shown), len(orderColumns) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		o.updateCell,
-	)
-	o.table.ShowHeaderColumn = false
-	o.table.CreateHeader = func() fyne.CanvasObject {
-		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	}
-	o.table.UpdateHeader = func(id widget.TableCellID, c fyne.CanvasObject) {
-		if id.Col >= 0 && id.Col < len(orderColumns) {
-			c.(*widget.Label).SetText(orderColumns[id.Col].title)
-		}
-	}
-	for i, c := range orderColumns {
-		o.table.SetColumnWidth(i, c.width)
-	}
+	o.table = newTable(orderColumns, func() int { return len(o.shown) }, o.updateCell)
 	o.message = errorLabel()
 	refresh := widget.NewButton("Refresh", func() { o.Load() })
 	top := container.NewVBox(

@@ -284,25 +284,23 @@ func (s *Settings) Load() {
 		r, er = s.be.Retention(ctx)
 		return nil
 	}, func(error) {
-		if es == nil {
-			s.SetSchedule(sc)
-		} else {
-			setMessage(s.schedMsg, "Could not load the schedule: "+ErrorText(es))
-		}
-		if ep == nil {
-			s.SetPortal(p)
-		} else {
-			setMessage(s.portalMsg, "Could not load the portal settings: "+ErrorText(ep))
-		}
-		if ea == nil {
-			s.SetAlerts(a)
-		} else {
-			setMessage(s.alertMsg, "Could not load the alert settings: "+ErrorText(ea))
-		}
-		if er == nil {
-			s.SetRetention(r)
-		} else {
-			setMessage(s.retentionMsg, "Could not load the history retention: "+ErrorText(er))
+		// Each tab shows what it could load, or why it could not.
+		for _, tab := range []struct {
+			err  error
+			msg  *widget.Label
+			what string
+			set  func()
+		}{
+			{es, s.schedMsg, "the schedule", func() { s.SetSchedule(sc) }},
+			{ep, s.portalMsg, "the portal settings", func() { s.SetPortal(p) }},
+			{ea, s.alertMsg, "the alert settings", func() { s.SetAlerts(a) }},
+			{er, s.retentionMsg, "the history retention", func() { s.SetRetention(r) }},
+		} {
+			if tab.err != nil {
+				setMessage(tab.msg, "Could not load "+tab.what+": "+ErrorText(tab.err))
+				continue
+			}
+			tab.set()
 		}
 		s.relayout()
 	})

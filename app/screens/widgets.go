@@ -86,3 +86,36 @@ func spacer(h float32) fyne.CanvasObject {
 	r.SetMinSize(fyne.NewSize(1, h))
 	return r
 }
+
+// column is a table column: its title and width.
+type column struct {
+	title string
+	width float32
+}
+
+// newTable is a table of rows() rows of cols, with bold column titles and ellipsised cells that
+// update fills.
+func newTable(cols []column, rows func() int, update func(widget.TableCellID, fyne.CanvasObject)) *widget.Table {
+	t := widget.NewTableWithHeaders(
+		func() (int, int) { return rows(), len(cols) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		update,
+	)
+	t.ShowHeaderColumn = false
+	t.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Col >= 0 && id.Col < len(cols) {
+			o.(*widget.Label).SetText(cols[id.Col].title)
+		}
+	}
+	for i, c := range cols {
+		t.SetColumnWidth(i, c.width)
+	}
+	return t
+}
