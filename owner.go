@@ -74,7 +74,7 @@ type owner struct {
 func runOwner(ctx context.Context, opts ownerOptions, stderr io.Writer) error {
 	p := opts.paths()
 	if opts.demo && opts.dataDir == "" && os.Getenv(paths.EnvHome) == "" {
-		p = paths.Resolve(demoDataDir())
+		p = paths.Resolve(paths.DemoHome())
 	}
 	if err := p.EnsureDirs(); err != nil {
 		return err
@@ -167,16 +167,6 @@ func supervise(ctx context.Context, log *slog.Logger, parts []part) error {
 	}
 	wg.Wait()
 	return first
-}
-
-// demoDataDir is where `run --demo` keeps its files, apart from the user's real data.
-func demoDataDir() string {
-	base := os.Getenv("XDG_STATE_HOME")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = home + "/.local/state"
-	}
-	return base + "/worktray-demo"
 }
 
 // useKeyring says whether secrets go to the OS keyring: yes for a normal installation; no for a

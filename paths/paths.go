@@ -66,6 +66,10 @@ func FromEnv(flagHome string) Paths {
 	return Resolve(flagHome)
 }
 
+// DemoHome is the one directory `worktray run --demo` keeps its files under, apart from the
+// user's real data: $XDG_STATE_HOME/worktray-demo.
+func DemoHome() string { return filepath.Join(xdg.StateHome, "worktray-demo") }
+
 // EnsureDirs creates the directories the owner writes to: private (0700) each of them.
 func (p Paths) EnsureDirs() error {
 	for _, d := range []string{p.DataDir, p.ConfigDir, p.StateDir, p.LogDir, p.ArtifactDir, p.RuntimeDir} {

@@ -847,7 +847,6 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 			orders = []Order{}
 		}
 	}
-	saveStart := s.cfg.Clock.Now()
 	rec, diff, ferr := s.finish(run, orders, now)
 	if ferr != nil {
 		s.log.Error("recording the run outcome", "run_id", run.ID, "err", ferr)
@@ -857,9 +856,6 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 		if ferr != nil {
 			rec = run
 		}
-	}
-	if err == nil {
-		rec.Stages = append(rec.Stages, StageTiming{Stage: StageSaving, Duration: s.cfg.Clock.Since(saveStart)})
 	}
 	level := slog.LevelInfo
 	if rec.Status != StatusSucceeded {

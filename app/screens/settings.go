@@ -336,13 +336,7 @@ func (s *Settings) scheduleInput() (scheduler.Schedule, error) {
 	sc := s.sched
 	sc.Weekdays = nil
 	var errs scheduler.ValidationError
-	num := func(name, text string) int {
-		v, err := strconv.Atoi(strings.TrimSpace(text))
-		if err != nil {
-			errs = append(errs, &scheduler.FieldError{Field: name, Msg: fmt.Sprintf("%q is not a whole number", text)})
-		}
-		return v
-	}
+	num := func(name, text string) int { return wholeNumber(&errs, name, text) }
 	sc.Enabled = s.enabled.Checked
 	sc.Minute = num("minute", s.minute.Text)
 	sc.Hour = num("hour", s.hour.Text)
@@ -606,13 +600,7 @@ func (s *Settings) SetAlerts(a Alerts) {
 func (s *Settings) alertsInput() (AlertsChange, error) {
 	st := s.alerts
 	var errs scheduler.ValidationError
-	num := func(name, text string) int {
-		v, err := strconv.Atoi(strings.TrimSpace(text))
-		if err != nil {
-			errs = append(errs, &scheduler.FieldError{Field: name, Msg: fmt.Sprintf("%q is not a whole number", text)})
-		}
-		return v
-	}
+	num := func(name, text string) int { return wholeNumber(&errs, name, text) }
 	st.PushoverEnabled = s.pushEnabled.Checked
 	st.DesktopEnabled = s.desktop.Checked
 	st.NewOrdersDesktop = s.newDesk.Checked
@@ -762,15 +750,24 @@ func (s *Settings) SetRetention(r store.Retention) {
 	s.showErrors(s.retentionErrs, s.retentionMsg, nil)
 }
 
+// wholeNumber parses a field's text as a whole number; text that is not one adds a field error
+// naming the field to errs.
+func wholeNumber(errs *scheduler.ValidationError, field, text string) int {
+	v, err := strconv.Atoi(strings.TrimSpace(text))
+	if err != nil {
+		*errs = append(*errs, &scheduler.FieldError{Field: field, Msg: fmt.Sprintf("%q is not a whole number", text)})
+	}
+	return v
+}
+
 // retentionInput reads the history retention and validates it with the core's rules
 // (store.Retention.Validate).
 func (s *Settings) retentionInput() (store.Retention, error) {
-	text := s.keepRuns.Text
-	n, err := strconv.Atoi(strings.TrimSpace(text))
-	if err != nil {
-		return store.Retention{}, scheduler.ValidationError{{Field: "keep_runs", Msg: fmt.Sprintf("%q is not a whole number", text)}}
+	var errs scheduler.ValidationError
+	r := store.Retention{KeepRuns: wholeNumber(&errs, "keep_runs", s.keepRuns.Text)}
+	if len(errs) > 0 {
+		return store.Retention{}, errs
 	}
-	r := store.Retention{KeepRuns: n}
 	return r, r.Validate()
 }
 
