@@ -101,6 +101,14 @@ type Snapshot struct {
 	LastErrorClass      ErrorClass    `json:"last_error_class,omitempty"`
 	RetryAt             time.Time     `json:"retry_at,omitzero"`
 	Orders              int           `json:"orders"`
+	// Stuck is the reason the scheduler cannot arm its next slot (empty when it can). While
+	// enabled and not paused, either the next slot is armed or Stuck says why not.
+	Stuck      string    `json:"stuck,omitempty"`
+	StuckSince time.Time `json:"stuck_since,omitzero"`
+	// StorageError is the last failure to write the store (empty once a write succeeds);
+	// Unrecorded counts runs that could not be recorded since.
+	StorageError string `json:"storage_error,omitempty"`
+	Unrecorded   int    `json:"unrecorded,omitempty"`
 }
 
 // Overdue reports whether a slot is past due and not started.

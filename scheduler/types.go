@@ -46,6 +46,12 @@ const (
 	ClassLayoutChanged ErrorClass = "layout_changed"
 	ClassBrowserFailed ErrorClass = "browser_failed"
 	ClassCanceled      ErrorClass = "canceled"
+	// ClassStorageFailed: the store could not be written (disk full, I/O error, damaged file).
+	// Never blamed on the portal.
+	ClassStorageFailed ErrorClass = "storage_failed"
+	// ClassConfig: the configuration cannot be used (no portal set up, a profile file missing,
+	// unreadable or invalid); the user must act, retrying alone will not help.
+	ClassConfig ErrorClass = "config_error"
 )
 
 // Stage names a step of a scrape, for progress and timings.
@@ -107,6 +113,44 @@ func (r Run) Changes() string {
 }
 
 // Address is a work order's site address.
+// FieldType is the type a profile gives a custom field.
+type FieldType string
+
+const (
+	FieldText     FieldType = "text"
+	FieldInteger  FieldType = "integer"
+	FieldDate     FieldType = "date"      // Value is YYYY-MM-DD
+	FieldDateTime FieldType = "date-time" // Value is RFC 3339 in UTC
+	FieldList     FieldType = "list"      // Items holds the entries; Value joins them with ", "
+)
+
+// CustomField is one value of a field a profile names beyond the built-in ones.
+type CustomField struct {
+	Name  string    `json:"name"`            // the profile's key, e.g. "dispenser_count"
+	Label string    `json:"label,omitempty"` // the heading shown to the user; Name when empty
+	Type  FieldType `json:"type"`
+	Value string    `json:"value"`           // normalised text (see FieldType)
+	Items []string  `json:"items,omitempty"` // for FieldList
+}
+
+// OrderMark is what the user has not yet seen of an order.
+type OrderMark string
+
+const (
+	MarkNone    OrderMark = ""
+	MarkNew     OrderMark = "new"
+	MarkChanged OrderMark = "changed"
+)
+
+// OrderChange is one entry of an order's change history: a field that changed in a scrape.
+type OrderChange struct {
+	PortalID string    `json:"portal_id"`
+	At       time.Time `json:"at"`    // UTC, the scrape that saw the change
+	Field    string    `json:"field"` // built-in json name (e.g. "visit_date") or a custom field's name
+	Old      string    `json:"old"`
+	New      string    `json:"new"`
+}
+
 type Address struct {
 	Street string `json:"street"`
 	City   string `json:"city"`
@@ -140,10 +184,26 @@ type Order struct {
 	VisitDate    string   `json:"visit_date"` // as the portal shows it, normalised to YYYY-MM-DD where it parses
 	VisitURL     string   `json:"visit_url"`
 	Instructions string   `json:"instructions,omitempty"` // from the order's detail page
+	// VisitAt is the visit's instant (UTC) when the portal shows a time of day, read in the
+	// portal's zone; zero when it shows only a date (VisitDate then holds it).
+	VisitAt time.Time `json:"visit_at,omitzero"`
+	// Custom holds the profile's own fields beyond the built-in ones, in the profile's order.
+	Custom []CustomField `json:"custom,omitempty"`
+	// DetailMissing says why the detail page could not be read in the last scrape (the order
+	// was stored from its list fields); empty when the detail was read or not needed.
+	DetailMissing string `json:"detail_missing,omitempty"`
+	// DetailReadAt is when the detail page was last read (UTC); zero when never.
+	DetailReadAt time.Time `json:"detail_read_at,omitzero"`
 
 	FirstSeen time.Time `json:"first_seen,omitzero"`
 	LastSeen  time.Time `json:"last_seen,omitzero"`
-	RemovedAt time.Time `json:"removed_at,omitzero"` // soft removal: set when a scrape no longer lists it
+	RemovedAt time.Time `json:"removed_at,omitzero"` // soft removal: set when a second complete read still lacks it
+	// MissingSince is set when one complete read lacked the order; a second complete read that
+	// also lacks it removes it (RemovedAt), a read that lists it clears it.
+	MissingSince time.Time `json:"missing_since,omitzero"`
+	// Mark is "new" or "changed" until the user has seen the order (SeenAt), then empty.
+	Mark      OrderMark `json:"mark,omitempty"`
+	SeenAt    time.Time `json:"seen_at,omitzero"`
 	ChangedAt time.Time `json:"changed_at,omitzero"` // when its content last changed
 	Hash      string    `json:"hash"`                // ContentHash at LastSeen
 }
