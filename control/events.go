@@ -19,6 +19,12 @@ type StreamEvent struct {
 	Dropped int64 `json:"dropped,omitempty"` // for EventDropped: events lost so far
 }
 
+// Heartbeat is how often the event stream sends a heartbeat (an empty line) when no event is
+// due, so that a client can tell a quiet owner from one that stopped answering: a client that
+// hears nothing for a few heartbeats (EventStream's StreamTimeout) treats the stream as dead.
+const Heartbeat = 2 * time.Second
+
+// events streams the scheduler's events as NDJSON lines, with an empty line every heartbeat.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	sub := s.cfg.Scheduler.Subscribe(s.cfg.EventBuffer)
@@ -31,10 +37,20 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	enc := json.NewEncoder(w)
 	var dropped int64
+	beat := time.NewTicker(s.cfg.Heartbeat)
+	defer beat.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-beat.C:
+			_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+			if _, err := w.Write([]byte("\n")); err != nil {
+				return
+			}
+			if err := rc.Flush(); err != nil {
+				return
+			}
 		case ev, ok := <-sub.C:
 			if !ok {
 				return

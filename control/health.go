@@ -36,8 +36,10 @@ func healthCode(h Health) int {
 	return http.StatusOK
 }
 
-// HealthOf judges a snapshot: unhealthy when a slot is overdue, slots were missed with no
-// success since, or the last threshold runs (or more) failed. Paused is healthy. It does no I/O.
+// HealthOf judges a snapshot: unhealthy when the scheduler is stuck (it cannot arm its next
+// slot), the store could not be written, a slot is overdue, slots were missed with no success
+// since, or the last threshold runs (or more) failed; each problem is said in words. Paused is
+// healthy. It does no I/O.
 func HealthOf(snap scheduler.Snapshot, threshold int) Health {
 	return healthOf(snap, threshold, true)
 }
@@ -47,7 +49,8 @@ func HealthOf(snap scheduler.Snapshot, threshold int) Health {
 func healthOf(snap scheduler.Snapshot, threshold int, detail bool) Health {
 	h := Health{Healthy: true, Status: "ok", Now: snap.Now, Paused: snap.Paused, Next: snap.Next,
 		LastRun: snap.LastRun, OverdueSlot: snap.OverdueSlot,
-		ConsecutiveFailures: snap.ConsecutiveFailures, FailureThreshold: threshold}
+		ConsecutiveFailures: snap.ConsecutiveFailures, FailureThreshold: threshold,
+		Stuck: snap.Stuck, StuckSince: snap.StuckSince, StorageError: snap.StorageError, Unrecorded: snap.Unrecorded}
 	if snap.LastSuccess != nil {
 		h.LastSuccess = snap.LastSuccess.Finished
 	}
@@ -57,6 +60,23 @@ func healthOf(snap scheduler.Snapshot, threshold int, detail bool) Health {
 		}
 		h.Healthy = false
 		h.Problems = append(h.Problems, problem)
+	}
+	if snap.Stuck != "" {
+		msg := "the scheduler cannot arm its next run: " + snap.Stuck
+		if !snap.StuckSince.IsZero() {
+			msg = fmt.Sprintf("the scheduler cannot arm its next run since %s: %s", snap.StuckSince.Format(time.RFC3339), snap.Stuck)
+		}
+		bad("stuck", msg)
+	}
+	if snap.StorageError != "" {
+		msg := "worktray cannot write its store (is the disk full?)"
+		if detail {
+			msg = "worktray cannot write its store: " + snap.StorageError
+		}
+		if snap.Unrecorded > 0 {
+			msg += fmt.Sprintf("; %d run%s could not be recorded", snap.Unrecorded, map[bool]string{true: "", false: "s"}[snap.Unrecorded == 1])
+		}
+		bad("storage_failed", msg)
 	}
 	if snap.Overdue() {
 		bad("overdue", fmt.Sprintf("the %s slot is %s overdue and has not started",

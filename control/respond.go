@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"worktray/scheduler"
+	"worktray/store"
 )
 
 func notSupported(w http.ResponseWriter, what string) {
@@ -22,6 +23,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		ve scheduler.ValidationError
 		fe *scheduler.FieldError
+		se *store.StaleRevisionError
 	)
 	switch {
 	case errors.As(err, &ve):
@@ -33,6 +35,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 			body.Field = ve[0].Field
 		}
 		writeJSON(w, http.StatusUnprocessableEntity, body)
+	case errors.As(err, &se):
+		writeJSON(w, http.StatusConflict, staleBody(se))
 	case errors.As(err, &fe):
 		writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: fe.Error(), Code: codeInvalid, Field: fe.Field,
 			Fields: []fieldError{{Field: fe.Field, Error: fe.Msg}}})

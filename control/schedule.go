@@ -1,31 +1,50 @@
 package control
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
 
 	"worktray/scheduler"
+	"worktray/store"
 )
 
 func (s *Server) schedule(w http.ResponseWriter, r *http.Request) {
-	sc := s.cfg.Scheduler.Schedule()
-	next, _ := s.cfg.Scheduler.Preview(sc, 5)
-	writeJSON(w, http.StatusOK, ScheduleInfo{Schedule: sc, NextRuns: nonNil(next)})
+	si, err := s.scheduleInfo()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, si)
 }
 
+// scheduleInfo returns the schedule in force, its next runs and its revision.
+func (s *Server) scheduleInfo() (ScheduleInfo, error) {
+	rev, err := s.cfg.Store.Revision(store.ScheduleKey)
+	if err != nil {
+		return ScheduleInfo{}, err
+	}
+	sc := s.cfg.Scheduler.Schedule()
+	next, _ := s.cfg.Scheduler.Preview(sc, 5)
+	return ScheduleInfo{Schedule: sc, NextRuns: nonNil(next), Revision: rev}, nil
+}
+
+// putSchedule saves and applies a schedule, at the revision of If-Match when given
+// (revision.go).
 func (s *Server) putSchedule(w http.ResponseWriter, r *http.Request) {
 	var sc scheduler.Schedule
 	if !decodeBody(w, r, &sc) {
 		return
 	}
-	if err := s.cfg.Scheduler.UpdateSchedule(sc); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	sc = s.cfg.Scheduler.Schedule()
-	next, _ := s.cfg.Scheduler.Preview(sc, 5)
-	writeJSON(w, http.StatusOK, ScheduleInfo{Schedule: sc, NextRuns: nonNil(next)})
+	s.writeSetting(w, r, store.ScheduleKey,
+		func(context.Context) (uint64, error) { return s.cfg.Store.Revision(store.ScheduleKey) },
+		func(context.Context) (any, error) {
+			if err := s.cfg.Scheduler.UpdateSchedule(sc); err != nil {
+				return nil, err
+			}
+			return s.scheduleInfo()
+		})
 }
 
 func (s *Server) preview(w http.ResponseWriter, r *http.Request) {

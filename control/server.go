@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"worktray/scheduler"
@@ -42,6 +43,8 @@ type Store interface {
 	Check() error
 	Retention() (store.Retention, error)
 	SaveRetention(store.Retention) error
+	// Revision returns a setting's revision (store.ScheduleKey, store.RetentionKey, …).
+	Revision(key string) (uint64, error)
 }
 
 // Config configures a Server.
@@ -57,6 +60,8 @@ type Config struct {
 	// WriteTimeout bounds each write to an event-stream client; a client that stops reading is
 	// disconnected. Default 10 s.
 	WriteTimeout time.Duration
+	// Heartbeat is how often an idle event stream sends an empty line. Default Heartbeat (2 s).
+	Heartbeat time.Duration
 }
 
 // Server serves the control API. It renders snapshots of the scheduler and passes commands to
@@ -65,6 +70,8 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 	api http.Handler
+	// settingsMu serializes the settings writes, each with its revision check (revision.go).
+	settingsMu sync.Mutex
 }
 
 // NewServer returns a server over cfg. It starts nothing; Serve does.
@@ -80,6 +87,9 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = Heartbeat
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	s.api = s.routes()

@@ -51,12 +51,19 @@ func (o *owner) portalInfo(context.Context) (control.PortalInfo, error) {
 	if err != nil {
 		return control.PortalInfo{}, err
 	}
+	rev, err := o.db.Revision(scraper.SettingsKey)
+	if err != nil {
+		return control.PortalInfo{}, err
+	}
 	_, perr := o.secrets.Get(secret.PortalPassword)
-	return control.PortalInfo{URL: ps.URL, Profile: ps.Profile, Username: ps.Username, PasswordSet: perr == nil}, nil
+	return control.PortalInfo{URL: ps.URL, Profile: ps.Profile, Username: ps.Username, PasswordSet: perr == nil,
+		Revision: rev}, nil
 }
 
 // setPortal merges in over the stored portal settings, validates the result and the password,
-// and saves them; an invalid value changes nothing.
+// and saves them; an invalid value changes nothing, and when the settings cannot be saved the
+// password is put back as it was. The control server runs it under its settings lock, after
+// the revision check.
 func (o *owner) setPortal(ctx context.Context, in control.PortalInput) (control.PortalInfo, error) {
 	ps, err := o.portalSettings()
 	if err != nil {
@@ -84,13 +91,16 @@ func (o *owner) setPortal(ctx context.Context, in control.PortalInput) (control.
 	if len(errs) > 0 {
 		return control.PortalInfo{}, errs
 	}
-	// The secret first: if it cannot be stored, the settings stay as they were.
+	// The secret first: if it cannot be stored, the settings stay as they were; if the settings
+	// cannot be, the secret goes back.
+	var undo secretUndo
 	if in.Password != nil {
-		if err := o.secrets.Set(secret.PortalPassword, *in.Password); err != nil {
+		if err := undo.replace(o, secret.PortalPassword, *in.Password); err != nil {
 			return control.PortalInfo{}, err
 		}
 	}
 	if err := o.db.PutSetting(scraper.SettingsKey, ps); err != nil {
+		undo.run(o)
 		return control.PortalInfo{}, err
 	}
 	o.log.Info("portal settings changed", "url", ps.URL, "profile", ps.Profile, "username", ps.Username,
@@ -173,14 +183,17 @@ func (o *owner) setAlerts(_ context.Context, in control.AlertsInput) (control.Al
 	if len(errs) > 0 {
 		return control.AlertsInfo{}, errs
 	}
+	var undo secretUndo
 	for name, v := range keys {
 		if v != nil {
-			if err := o.secrets.Set(name, *v); err != nil {
+			if err := undo.replace(o, name, *v); err != nil {
+				undo.run(o)
 				return control.AlertsInfo{}, err
 			}
 		}
 	}
 	if err := o.db.PutSetting(notify.SettingsKey, s); err != nil {
+		undo.run(o)
 		return control.AlertsInfo{}, err
 	}
 	o.policy.SetSettings(s)
@@ -195,8 +208,45 @@ func (o *owner) alertsInfo(s notify.Settings) (control.AlertsInfo, error) {
 	if err != nil {
 		return control.AlertsInfo{}, err
 	}
+	rev, err := o.db.Revision(notify.SettingsKey)
+	if err != nil {
+		return control.AlertsInfo{}, err
+	}
 	token, user, _ := o.secrets.PushoverCredentials()
-	return control.AlertsInfo{Settings: b, PushoverKeysSet: token != "" && user != ""}, nil
+	return control.AlertsInfo{Settings: b, PushoverKeysSet: token != "" && user != "", Revision: rev}, nil
+}
+
+// secretUndo remembers the secrets a settings change replaced, so that a change whose settings
+// could not be saved leaves the secrets as they were. Not safe for concurrent use.
+type secretUndo []func() error
+
+// replace stores value as secret name, remembering how to put the previous value back (or
+// remove the secret when there was none).
+func (u *secretUndo) replace(o *owner, name, value string) error {
+	old, err := o.secrets.Get(name)
+	existed := err == nil
+	if err != nil && !errors.Is(err, secret.ErrNotFound) {
+		return err
+	}
+	if err := o.secrets.Set(name, value); err != nil {
+		return err
+	}
+	*u = append(*u, func() error {
+		if existed {
+			return o.secrets.Set(name, old)
+		}
+		return o.secrets.Delete(name)
+	})
+	return nil
+}
+
+// run puts back every replaced secret, the latest first; a failure is logged.
+func (u secretUndo) run(o *owner) {
+	for i := len(u) - 1; i >= 0; i-- {
+		if err := u[i](); err != nil {
+			o.log.Error("putting a secret back after a failed settings change", "err", err)
+		}
+	}
 }
 
 func (o *owner) sendTestAlert(ctx context.Context) error {
