@@ -132,6 +132,8 @@ type env struct {
 	paths   paths.Paths
 	client  *control.Client
 	now     func() time.Time
+	// capture, when set, receives the command's flag set (describe, for help and completion).
+	capture **flag.FlagSet
 }
 
 // Main runs command cmd with its arguments and returns the exit code. It prints errors once, to
@@ -262,9 +264,13 @@ func describeValidation(ve scheduler.ValidationError) string {
 // flags returns a flag set with the flags every command takes.
 func (e *env) flags() *flag.FlagSet {
 	fs := flag.NewFlagSet("worktray "+e.name, flag.ContinueOnError)
-	fs.SetOutput(e.io.Err)
+	fs.SetOutput(io.Discard) // parse errors are said once, by exit; help is the command line's
 	fs.StringVar(&e.dataDir, "data-dir", "", "keep every worktray file under this directory (env "+paths.EnvHome+")")
 	fs.BoolVar(&e.json, "json", false, "print JSON")
+	if e.capture != nil {
+		fs.SetOutput(io.Discard)
+		*e.capture = fs
+	}
 	return fs
 }
 
@@ -276,8 +282,7 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			// The flag package has said what is wrong and printed the usage.
-			return nil, exitWith(ExitUsage, nil)
+			return nil, usagef("%v (see `worktray %s --help`)", err, e.name)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -19,6 +19,9 @@ import (
 // with a *StaleRevisionError and changes nothing, so concurrent editors cannot silently
 // overwrite each other.
 
+// ScheduleKey names the schedule among the settings, for Revision.
+const ScheduleKey = "schedule"
+
 // keyRevisions (in bucketKV) holds the JSON map from setting key to revision.
 var keyRevisions = []byte("settings_revisions")
 
