@@ -32,12 +32,14 @@ const (
 	ExitUsage     = 2 // a bad command line
 	ExitNoOwner   = 3 // the command needs the owner and none runs
 	ExitInvalid   = 4 // a settings value failed validation; nothing changed
-	ExitConflict  = 5 // cancel with no scrape running
+	ExitConflict  = 5 // cancel with no scrape running, or a settings write refused (ExitStale)
 	ExitUnhealthy = 6 // diagnose found a failing check
-	ExitStale     = 7 // a settings write was based on an old revision (someone else saved first); nothing changed
 	// ExitNotResponding: an owner holds the control socket but did not answer in time (stopped
 	// with SIGSTOP, hung); the message names its pid.
-	ExitNotResponding = 8
+	ExitNotResponding = 7
+	// ExitStale: a settings write was based on an old revision (someone else saved first);
+	// nothing changed. It is the conflict code.
+	ExitStale = ExitConflict
 
 	// The outcome of `scrape` (also for a run it followed).
 	ExitLoginFailed   = 10
