@@ -175,3 +175,21 @@ func TestNotRespondingIsNotACancel(t *testing.T) {
 		t.Fatalf("canceled Status: %v, want context.Canceled", err)
 	}
 }
+
+// TestBusyOwnerIsNotSilent: a long call that outlasts its deadline while the owner keeps
+// answering the pings is a timeout, not "not responding".
+func TestBusyOwnerIsNotSilent(t *testing.T) {
+	h := newHarness(t, Hooks{Diagnostics: func(ctx context.Context) []Check {
+		<-ctx.Done()
+		return nil
+	}})
+	c := NewClient(h.socket)
+	defer c.Close()
+	c.PingInterval = 20 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	_, err := c.Diagnose(ctx, false)
+	if errors.Is(err, ErrNotResponding) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Diagnose on a busy owner: %v, want a timeout that is not ErrNotResponding", err)
+	}
+}
