@@ -2,7 +2,8 @@
 // from: every hour it scrapes the portal with a headless Chromium, stores the orders, shows what
 // is new in the tray, and alerts when a scheduled scrape was missed or keeps failing.
 //
-// main.go is the composition root: it parses the command line and wires the parts together.
+// main.go parses the command line and hands over: to the owner (package owner), to a client
+// command (package cli), to the windows binary, or to the demo portal. It wires no service.
 package main
 
 import (
@@ -12,10 +13,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
+	"worktray/cli"
+	"worktray/owner"
 	"worktray/paths"
+	"worktray/scraper/demoportal"
 )
 
 // Rod registers a global -rod flag when imported; worktray parses its own flag sets.
@@ -42,7 +48,9 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // run executes the command line and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// SIGHUP (the terminal of `worktray run --headless` closed) is a clean stop like SIGTERM:
+	// the running scrape is canceled and recorded, the browser closed, the store closed.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 
 	cmd := ""
@@ -91,4 +99,116 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "worktray:", err)
 	return 1
+}
+
+// ownerFlags are the command-line options of the owner process.
+type ownerFlags struct {
+	commonFlags
+	headless   bool
+	demo       bool
+	healthAddr string
+	logLevel   string
+}
+
+// runOwnerCommand parses the owner's flags (`worktray` and `worktray run`), resolves what they
+// and the environment decide, and runs the owner until ctx is done.
+func runOwnerCommand(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
+	var f ownerFlags
+	fs := newFlagSet(cmd, stderr)
+	f.register(fs)
+	fs.BoolVar(&f.headless, "headless", false, "run without a tray icon (servers, machines without a desktop)")
+	fs.BoolVar(&f.demo, "demo", false, "start on the bundled demo portal, with its own data directory")
+	fs.StringVar(&f.healthAddr, "health-addr", "", "serve GET /api/scheduler/health on this loopback address (e.g. 127.0.0.1:8098)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "stderr log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "worktray %s: unexpected argument %q\n", cmd, fs.Arg(0))
+		return 2
+	}
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		// No desktop: run as the headless owner rather than fail to show a tray.
+		f.headless = true
+	}
+	// A data directory given on the command line or in the environment keeps everything,
+	// secrets included, under it; so does the demo, in a directory of its own.
+	explicit := f.dataDir != "" || os.Getenv(paths.EnvHome) != ""
+	p := f.paths()
+	if f.demo && !explicit {
+		p = paths.Resolve(paths.DemoHome())
+	}
+	err := owner.Run(ctx, owner.Options{
+		Paths:      p,
+		Keyring:    !explicit && !f.demo,
+		Headless:   f.headless,
+		Demo:       f.demo,
+		HealthAddr: f.healthAddr,
+		LogLevel:   f.logLevel,
+		Stderr:     stderr,
+	})
+	return exitCode(err, stderr)
+}
+
+// runClientCommand runs a command that talks to the owner.
+func runClientCommand(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
+	if !cli.Known(cmd) {
+		fmt.Fprintf(stderr, "worktray: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	return cli.Main(ctx, cmd, args, cli.IO{In: os.Stdin, Out: stdout, Err: stderr, LocalDiagnostics: owner.LocalDiagnostics})
+}
+
+// runDemoPortal serves the demo portal until interrupted.
+func runDemoPortal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("demo-portal", stderr)
+	addr := fs.String("addr", "127.0.0.1:8099", "listen address (loopback)")
+	count := fs.Int("count", 52, "how many work orders (0 to 5000)")
+	seed := fs.Uint64("seed", 1, "data seed: the same seed and count give the same orders")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	err := demoportal.Serve(ctx, *addr, demoportal.Options{Seed: *seed, Count: *count}, func(u string) {
+		fmt.Fprintf(stdout, "demo portal on %s (sign in as %s / %s); Ctrl-C stops it\n", u,
+			demoportal.DefaultEmail, demoportal.DefaultPassword)
+	})
+	_ = os.Stdout.Sync()
+	return exitCode(err, stderr)
+}
+
+// runUI runs `worktray ui [status|history|orders|settings]` by handing over to the worktray-ui
+// binary beside this one (exec: same process id, same standard input, so the owner's command pipe
+// reaches it). The windows are a binary of their own so that the owner does not link Fyne, whose
+// package initialisation alone doubles the owner's idle memory.
+func runUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	bin, err := uiBinary()
+	if err != nil {
+		fmt.Fprintln(stderr, "worktray ui:", err)
+		return 1
+	}
+	self, _ := os.Executable()
+	env := append(os.Environ(), "WORKTRAY_BINARY="+self) // ui.EnvOwnerBinary; main must not import Fyne
+	err = syscall.Exec(bin, append([]string{bin}, args...), env)
+	fmt.Fprintf(stderr, "worktray ui: starting %s: %v\n", bin, err)
+	return 1
+}
+
+// uiBinary finds worktray-ui: $WORKTRAY_UI_BINARY, else beside this binary, else on $PATH.
+func uiBinary() (string, error) {
+	if p := os.Getenv("WORKTRAY_UI_BINARY"); p != "" {
+		return p, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "worktray-ui")
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("worktray-ui"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("the windows binary worktray-ui is not installed beside worktray (build it with `make build`)")
 }
