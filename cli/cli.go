@@ -49,6 +49,8 @@ const (
 	ExitBrowserFailed = 14
 	ExitCanceled      = 15
 	ExitInterrupted   = 16 // the owner stopped during the run
+	ExitStorageFailed = 17 // the store could not be written
+	ExitConfig        = 18 // the configuration cannot be used (no portal set up, a bad profile)
 	ExitDetached      = 130
 )
 
@@ -75,6 +77,10 @@ func ClassExitCode(r scheduler.Run) int {
 		return ExitBrowserFailed
 	case scheduler.ClassCanceled:
 		return ExitCanceled
+	case scheduler.ClassStorageFailed:
+		return ExitStorageFailed
+	case scheduler.ClassConfig:
+		return ExitConfig
 	}
 	return ExitError
 }
