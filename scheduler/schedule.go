@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"time"
@@ -266,4 +267,33 @@ func (s *Schedule) instants(y int, mo time.Month, d, h, m int) []time.Time {
 		return out[:1]
 	}
 	return out
+}
+
+// SystemZone returns the IANA name of the system's time zone, or "UTC" when it cannot tell.
+func SystemZone() string {
+	if tz := os.Getenv("TZ"); tz != "" {
+		if _, err := time.LoadLocation(tz); err == nil {
+			return tz
+		}
+	}
+	if target, err := os.Readlink("/etc/localtime"); err == nil {
+		for i := 0; i+len("zoneinfo/") <= len(target); i++ {
+			if target[i:i+len("zoneinfo/")] == "zoneinfo/" {
+				name := target[i+len("zoneinfo/"):]
+				if _, err := time.LoadLocation(name); err == nil {
+					return name
+				}
+			}
+		}
+	}
+	if b, err := os.ReadFile("/etc/timezone"); err == nil {
+		name := string(b)
+		for len(name) > 0 && (name[len(name)-1] == '\n' || name[len(name)-1] == ' ') {
+			name = name[:len(name)-1]
+		}
+		if _, err := time.LoadLocation(name); err == nil && name != "" {
+			return name
+		}
+	}
+	return "UTC"
 }

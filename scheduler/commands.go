@@ -1,0 +1,150 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// ScrapeNow starts a manual run and returns its record at once. While another run is in
+// progress it returns that run and ErrAlreadyRunning; the request is not queued.
+func (s *Service) ScrapeNow(ctx context.Context) (Run, error) {
+	s.mu.Lock()
+	runCtx := s.runCtx
+	s.mu.Unlock()
+	if runCtx == nil {
+		return Run{}, ErrNotStarted
+	}
+	return s.start(runCtx, TriggerManual, time.Time{}, 1)
+}
+
+// CheckNow runs the wall-clock check at once, as the tick would: a due or overdue slot starts
+// (claiming it), missed slots are recorded and caught up. It returns the run in progress
+// afterwards, if any. `worktray diagnose --fix` uses it to catch up an overdue slot.
+func (s *Service) CheckNow() (*Run, error) {
+	s.mu.Lock()
+	runCtx := s.runCtx
+	s.mu.Unlock()
+	if runCtx == nil {
+		return nil, ErrNotStarted
+	}
+	s.check(runCtx, "check now")
+	return s.Snapshot().Running, nil
+}
+
+// Cancel cancels the run in progress. It does not wait for the run to end.
+func (s *Service) Cancel() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active == nil {
+		return ErrNotRunning
+	}
+	s.active.cancel()
+	return nil
+}
+
+// Pause stops scheduled runs (slots, catch-ups and retries) until Resume. A run in progress
+// goes on; "Scrape now" still works.
+func (s *Service) Pause() error {
+	if _, err := s.cfg.Store.UpdateState(func(st *State) error { st.Paused = true; return nil }); err != nil {
+		return fmt.Errorf("pausing: %w", err)
+	}
+	s.mu.Lock()
+	s.state.Paused = true
+	s.clearRetryLocked()
+	ctx := s.runCtx
+	s.mu.Unlock()
+	s.log.Info("scheduler paused")
+	s.bus.Publish(Event{Kind: EventPaused, At: s.now()})
+	if ctx != nil {
+		s.check(ctx, "pause")
+	}
+	return nil
+}
+
+// Resume restarts scheduled runs from now on; slots that passed while paused are not owed.
+func (s *Service) Resume() error {
+	s.mu.Lock()
+	paused := s.state.Paused
+	s.mu.Unlock()
+	if !paused {
+		// Not paused: nothing to resume, and the cursor must not skip an owed slot.
+		return nil
+	}
+	now := s.now()
+	if _, err := s.cfg.Store.UpdateState(func(st *State) error { st.Paused = false; st.Cursor = now; return nil }); err != nil {
+		return fmt.Errorf("resuming: %w", err)
+	}
+	s.mu.Lock()
+	s.state.Paused, s.state.Cursor = false, now
+	ctx := s.runCtx
+	next := s.sched.Next(now)
+	s.mu.Unlock()
+	s.log.Info("scheduler resumed", "next_run", next)
+	s.bus.Publish(Event{Kind: EventResumed, At: now, Next: next})
+	if ctx != nil {
+		s.check(ctx, "resume")
+	}
+	return nil
+}
+
+// UpdateSchedule validates and saves a schedule and applies it at once: the next slot is
+// re-armed. Slots of the old schedule that passed are dealt with first (run, or recorded as
+// missed) and an overdue slot stays owed if the new schedule has it; other slots of the new
+// schedule before now are not owed. An invalid schedule changes nothing and returns a
+// ValidationError naming the fields.
+func (s *Service) UpdateSchedule(sc Schedule) error {
+	if err := sc.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ctx := s.runCtx
+	s.mu.Unlock()
+	s.checkMu.Lock()
+	defer s.checkMu.Unlock()
+	if ctx != nil && ctx.Err() == nil {
+		s.checkLocked(ctx, "before a schedule change")
+	}
+	if err := s.cfg.Store.SaveSchedule(sc); err != nil {
+		return fmt.Errorf("saving the schedule: %w", err)
+	}
+	now := s.now()
+	s.mu.Lock()
+	cursor := now
+	if !s.overdue.IsZero() {
+		cursor = prevInstant(s.overdue)
+	}
+	s.mu.Unlock()
+	st, err := s.cfg.Store.UpdateState(func(st *State) error {
+		if st.Cursor.Before(cursor) {
+			st.Cursor = cursor
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("saving the schedule: %w", err)
+	}
+	s.mu.Lock()
+	s.sched = sc
+	s.state.Cursor = st.Cursor
+	if s.retry != nil && !s.retry.at.Before(sc.Next(now)) {
+		s.clearRetryLocked()
+	}
+	s.mu.Unlock()
+	next := sc.Next(now)
+	s.log.Info("schedule changed", "next_run", next, "minute", sc.Minute, "hour", sc.Hour,
+		"every_hours", sc.EveryHours, "zone", sc.Zone, "enabled", sc.Enabled)
+	s.bus.Publish(Event{Kind: EventScheduleChanged, At: now, Next: next})
+	if ctx != nil && ctx.Err() == nil {
+		s.checkLocked(ctx, "schedule changed")
+	}
+	return nil
+}
+
+// Preview validates sc and returns its next n slots after now, without saving anything.
+func (s *Service) Preview(sc Schedule, n int) ([]time.Time, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	return sc.NextN(s.now(), n), nil
+}
