@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -15,7 +16,7 @@ func (s *Service) ScrapeNow(ctx context.Context) (Run, error) {
 	if runCtx == nil {
 		return Run{}, ErrNotStarted
 	}
-	return s.start(runCtx, TriggerManual, time.Time{}, 1)
+	return s.start(runCtx, TriggerManual, time.Time{}, 1, nil)
 }
 
 // CheckNow runs the wall-clock check at once, as the tick would: a due or overdue slot starts
@@ -44,13 +45,17 @@ func (s *Service) Cancel() error {
 }
 
 // Pause stops scheduled runs (slots, catch-ups and retries) until Resume. A run in progress
-// goes on; "Scrape now" still works.
+// goes on; "Scrape now" still works. Slots that are owed (overdue) and the pending retry are
+// dropped: a paused scheduler owes nothing.
 func (s *Service) Pause() error {
-	if _, err := s.cfg.Store.UpdateState(func(st *State) error { st.Paused = true; return nil }); err != nil {
+	if _, err := s.cfg.Store.UpdateState(func(st *State) error {
+		st.Paused, st.Owed, st.Retry = true, nil, nil
+		return nil
+	}); err != nil {
 		return fmt.Errorf("pausing: %w", err)
 	}
 	s.mu.Lock()
-	s.state.Paused = true
+	s.state.Paused, s.state.Owed = true, nil
 	s.clearRetryLocked()
 	ctx := s.runCtx
 	s.mu.Unlock()
@@ -90,11 +95,13 @@ func (s *Service) Resume() error {
 
 // UpdateSchedule validates and saves a schedule and applies it at once: the next slot is
 // re-armed. Slots of the old schedule that passed are dealt with first (run, or recorded as
-// missed) and an overdue slot stays owed if the new schedule has it; other slots of the new
-// schedule before now are not owed. An invalid schedule changes nothing and returns a
-// ValidationError naming the fields.
+// missed); a slot still owed (overdue while another run holds the single flight) stays owed,
+// whatever the new schedule, and runs or is recorded missed; slots of the new schedule before
+// now are not owed, and enabling a disabled schedule owes nothing from the time it was
+// disabled (the store's SaveScheduleAt settles this). An invalid schedule changes nothing and
+// returns a ValidationError naming the fields. It blocks while a wall-clock check runs.
 func (s *Service) UpdateSchedule(sc Schedule) error {
-	if err := sc.Validate(); err != nil {
+	if err := sc.ValidateAt(s.now()); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -105,29 +112,30 @@ func (s *Service) UpdateSchedule(sc Schedule) error {
 	if ctx != nil && ctx.Err() == nil {
 		s.checkLocked(ctx, "before a schedule change")
 	}
-	if err := s.cfg.Store.SaveSchedule(sc); err != nil {
-		return fmt.Errorf("saving the schedule: %w", err)
-	}
 	now := s.now()
-	s.mu.Lock()
-	cursor := now
-	if !s.overdue.IsZero() {
-		cursor = prevInstant(s.overdue)
-	}
-	s.mu.Unlock()
-	st, err := s.cfg.Store.UpdateState(func(st *State) error {
-		if st.Cursor.Before(cursor) {
-			st.Cursor = cursor
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.cfg.Store.SaveScheduleAt(sc, now); err != nil {
 		return fmt.Errorf("saving the schedule: %w", err)
 	}
+	st, err := s.cfg.Store.State()
 	s.mu.Lock()
+	if err != nil {
+		// Saved, but the settled state cannot be read back: settle the cached one the same way.
+		s.log.Error("reading the scheduler state after a schedule change", "err", err)
+		if s.sched.Enabled {
+			for _, t := range s.sched.SlotsBetween(s.state.Cursor, now, maxDue) {
+				if !slices.ContainsFunc(s.state.Owed, t.Equal) {
+					s.state.Owed = append(s.state.Owed, t)
+				}
+			}
+		}
+		if s.state.Cursor.Before(now) {
+			s.state.Cursor = now
+		}
+	} else {
+		s.state.Cursor, s.state.Owed = st.Cursor, st.Owed
+	}
 	s.sched = sc
-	s.state.Cursor = st.Cursor
-	if s.retry != nil && !s.retry.at.Before(sc.Next(now)) {
+	if r := s.state.Retry; r != nil && !r.At.Before(sc.Next(now)) {
 		s.clearRetryLocked()
 	}
 	s.mu.Unlock()
@@ -143,8 +151,9 @@ func (s *Service) UpdateSchedule(sc Schedule) error {
 
 // Preview validates sc and returns its next n slots after now, without saving anything.
 func (s *Service) Preview(sc Schedule, n int) ([]time.Time, error) {
-	if err := sc.Validate(); err != nil {
+	now := s.now()
+	if err := sc.ValidateAt(now); err != nil {
 		return nil, err
 	}
-	return sc.NextN(s.now(), n), nil
+	return sc.NextN(now, n), nil
 }

@@ -17,8 +17,10 @@ type activeRun struct {
 
 // start claims and launches a run in its own goroutine and returns its record. It returns
 // ErrAlreadyRunning (with the running record) while a run is in progress, and ErrSlotClaimed when
-// the slot already ran.
-func (s *Service) start(ctx context.Context, trigger Trigger, slot time.Time, attempt int) (Run, error) {
+// the slot (or one of covered) already ran. When the claim cannot be written (the store
+// fails) the run goes on unrecorded (ID 0): it is recorded when it ends, or when the store
+// works again.
+func (s *Service) start(ctx context.Context, trigger Trigger, slot time.Time, attempt int, covered []time.Time) (Run, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.active != nil {
@@ -28,28 +30,55 @@ func (s *Service) start(ctx context.Context, trigger Trigger, slot time.Time, at
 		return Run{}, ctx.Err()
 	}
 	now := s.now()
-	run, err := s.cfg.Store.ClaimRun(Run{Trigger: trigger, Slot: slot, Attempt: attempt,
-		Started: now, Status: StatusRunning, PID: s.cfg.PID})
-	if err != nil {
-		if errors.Is(err, ErrSlotClaimed) {
-			s.log.Info("slot already ran", "slot", slot, "trigger", trigger)
-			return Run{}, err
+	run := Run{Trigger: trigger, Slot: slot, Attempt: attempt, CoveredSlots: covered,
+		Started: now, Status: StatusRunning, PID: s.cfg.PID}
+	rec, err := s.cfg.Store.ClaimRun(run)
+	switch {
+	case errors.Is(err, ErrSlotClaimed):
+		s.log.Info("slot already ran", "slot", slot, "trigger", trigger)
+		return Run{}, err
+	case err != nil:
+		// Unlock around storageFailed: it takes mu itself.
+		s.mu.Unlock()
+		s.storageFailed("recording the start of a run", err)
+		s.mu.Lock()
+		if s.active != nil {
+			return s.active.run, ErrAlreadyRunning
 		}
-		return Run{}, fmt.Errorf("recording the run: %w", err)
+		rec = normalizeRun(run)
+		s.log.Warn("the run goes on unrecorded", "trigger", trigger, slotAttr(slot), "err", err)
 	}
 	if trigger != TriggerRetry {
 		s.clearRetryLocked()
 	}
 	runCtx, cancel := context.WithTimeout(ctx, s.cfg.RunTimeout)
-	a := &activeRun{run: run, cancel: cancel, done: make(chan struct{}),
-		progress: Progress{RunID: run.ID, Stage: StageStarting}}
+	a := &activeRun{run: rec, cancel: cancel, done: make(chan struct{}),
+		progress: Progress{RunID: rec.ID, Stage: StageStarting}}
 	s.active = a
 	s.wg.Add(1)
 	go s.execute(runCtx, a)
-	return run, nil
+	return rec, nil
 }
 
-// execute performs a claimed run and records its outcome.
+// normalizeRun returns r with its instants in UTC, as the store keeps them.
+func normalizeRun(r Run) Run {
+	r.Started = r.Started.UTC()
+	if !r.Slot.IsZero() {
+		r.Slot = r.Slot.UTC()
+	}
+	return r
+}
+
+// scrapeOutcome is what the scraper returned.
+type scrapeOutcome struct {
+	res ScrapeResult
+	err error
+}
+
+// execute performs a claimed run and records its outcome. The scraper runs in a goroutine of
+// its own: when the run's context is done (its deadline, a cancel, shutdown) and the scraper
+// has not returned within Config.AbandonAfter, the run is abandoned (recorded as a timeout or
+// canceled) and the single flight released; the scraper's late result is ignored.
 func (s *Service) execute(ctx context.Context, a *activeRun) {
 	defer s.wg.Done()
 	defer close(a.done)
@@ -60,12 +89,12 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 	started := run // events are values: the record below goes on changing
 	s.bus.Publish(Event{Kind: EventRunStarted, At: run.Started, Run: &started})
 
-	known, err := s.cfg.Store.ActiveOrders()
 	var res ScrapeResult
+	known, err := s.cfg.Store.ActiveOrders()
 	if err == nil {
-		res, err = s.scrape(ctx, run.ID, known)
+		res, err = s.scrapeOrAbandon(ctx, run.ID, known)
 	} else {
-		err = fmt.Errorf("reading stored orders: %w", err)
+		err = &RunError{Class: ClassStorageFailed, Msg: "the stored work orders could not be read: " + err.Error(), Err: err}
 	}
 	if err == nil && len(res.Orders) == 0 && !res.EmptyState {
 		err = &RunError{Class: ClassLayoutChanged,
@@ -73,7 +102,7 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 	}
 	if err != nil && ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		var re *RunError
-		if !errors.As(err, &re) {
+		if !errors.As(err, &re) || re.Class == ClassCanceled {
 			err = fmt.Errorf("%w", context.DeadlineExceeded)
 		}
 	}
@@ -100,14 +129,31 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 		}
 	}
 	rec, diff, ferr := s.finish(run, orders, now)
+	if errors.Is(ferr, ErrSlotClaimed) {
+		// An unrecorded run whose slot was claimed meanwhile stands for no slot.
+		run.Slot, run.CoveredSlots = time.Time{}, nil
+		rec, diff, ferr = s.finish(run, orders, now)
+	}
 	if ferr != nil {
-		s.log.Error("recording the run outcome", "run_id", run.ID, "err", ferr)
-		run.Status, run.ErrorClass = StatusFailed, ClassPortalError
-		run.Message = "the scrape finished but its result could not be saved: " + ferr.Error()
+		s.storageFailed("recording the outcome of a run", ferr)
+		if run.Status == StatusSucceeded {
+			run.Message = fmt.Sprintf("the scrape read %d work orders but they could not be saved: %v", len(orders), ferr)
+		} else {
+			run.Message = fmt.Sprintf("%s (and the outcome could not be saved: %v)", run.Message, ferr)
+		}
+		run.Status, run.ErrorClass = StatusFailed, ClassStorageFailed
 		rec, diff, ferr = s.finish(run, nil, now)
 		if ferr != nil {
 			rec = run
+			s.queueUnrecorded(run)
+			// The retry could not be saved with the run: it is kept in memory.
+			s.mu.Lock()
+			s.state.Retry = planRetry(run, s.sched, s.state.Paused, now)
+			s.mu.Unlock()
 		}
+	}
+	if ferr == nil {
+		s.storageOK()
 	}
 	level := slog.LevelInfo
 	if rec.Status != StatusSucceeded {
@@ -125,12 +171,11 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 		s.lastOK = &rec
 		s.orders = diff.Found
 	}
+	retry := s.state.Retry
 	s.mu.Unlock()
 	s.bus.Publish(Event{Kind: EventRunFinished, At: now, Run: &rec, Diff: &diff})
 
-	if rec.Status == StatusFailed {
-		s.scheduleRetry(rec, now)
-	}
+	s.armRetry(retry)
 	// A slot may have come due while this run held the single flight.
 	s.mu.Lock()
 	runCtx := s.runCtx
@@ -142,6 +187,37 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 			s.check(runCtx, "run finished")
 		}()
 	}
+}
+
+// scrapeOrAbandon runs the scraper in its own goroutine and returns its result, or abandons it
+// when it has not returned Config.AbandonAfter after ctx is done. It does not wait for an
+// abandoned scraper.
+func (s *Service) scrapeOrAbandon(ctx context.Context, runID uint64, known map[string]Order) (ScrapeResult, error) {
+	out := make(chan scrapeOutcome, 1)
+	go func() {
+		res, err := s.scrape(ctx, runID, known)
+		out <- scrapeOutcome{res, err}
+	}()
+	select {
+	case o := <-out:
+		return o.res, o.err
+	case <-ctx.Done():
+	}
+	grace := time.NewTimer(s.cfg.AbandonAfter)
+	defer grace.Stop()
+	select {
+	case o := <-out:
+		return o.res, o.err
+	case <-grace.C:
+	}
+	s.log.Error("the scraper did not return after its context ended; the run is abandoned",
+		"run_id", runID, "abandon_after", s.cfg.AbandonAfter.String(), "cause", ctx.Err())
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ScrapeResult{}, &RunError{Class: ClassTimeout, Err: ctx.Err(),
+			Msg: fmt.Sprintf("the scrape did not finish within its deadline (%s) and was abandoned", s.cfg.RunTimeout)}
+	}
+	return ScrapeResult{}, &RunError{Class: ClassCanceled, Err: ctx.Err(),
+		Msg: "the run was canceled; the scraper did not stop in time and was abandoned"}
 }
 
 // scrape calls the scraper, turning a panic into a browser_failed error.
@@ -169,8 +245,13 @@ func (s *Service) progress(p Progress) {
 }
 
 // finish records a run's outcome with its diff, state and alerts in one store transaction. A
-// record with no id yet (a missed record) is inserted and its slots claimed in that transaction.
+// record with no id yet (a missed record, or a run whose claim could not be written) is inserted
+// and its slots claimed in that transaction. The pending retry is planned in the same
+// transaction, so it survives a restart.
 func (s *Service) finish(run Run, orders []Order, now time.Time) (Run, Diff, error) {
+	s.mu.Lock()
+	sched, paused := s.sched, s.state.Paused
+	s.mu.Unlock()
 	var (
 		newState State
 		queued   int
@@ -192,6 +273,10 @@ func (s *Service) finish(run Run, orders []Order, now time.Time) (Run, Diff, err
 			st.ConsecutiveFailures++
 			st.LastError, st.LastErrorClass = r.Message, r.ErrorClass
 		}
+		switch r.Status {
+		case StatusSucceeded, StatusFailed, StatusCanceled:
+			st.Retry = planRetry(*r, sched, paused || st.Paused, now)
+		}
 		var alerts []Alert
 		if s.cfg.Policy != nil {
 			alerts = s.cfg.Policy.RunFinished(r, d, st, now)
@@ -206,8 +291,10 @@ func (s *Service) finish(run Run, orders []Order, now time.Time) (Run, Diff, err
 		s.bus.Publish(Event{Kind: EventAlertsQueued, At: now, Run: &rec})
 	}
 	s.mu.Lock()
+	// The check owns the cursor and the owed slots, Pause and Resume the paused flag.
 	newState.Paused = s.state.Paused
 	newState.Cursor = s.state.Cursor
+	newState.Owed = s.state.Owed
 	s.state = newState
 	s.mu.Unlock()
 	return rec, diff, nil

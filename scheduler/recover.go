@@ -50,7 +50,7 @@ func (s *Service) retryInterrupted(ctx context.Context, runs []Run) {
 		if next := sched.Next(r.Slot); !next.IsZero() && !now.Before(next) {
 			continue
 		}
-		if _, err := s.start(ctx, TriggerRetry, r.Slot, r.Attempt+1); err != nil {
+		if _, err := s.start(ctx, TriggerRetry, r.Slot, r.Attempt+1, nil); err != nil {
 			s.log.Warn("retry of an interrupted run not started", "run_id", r.ID, "err", err)
 		}
 		return

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
@@ -18,34 +19,49 @@ import (
 type Config struct {
 	Store   Store
 	Scraper Scraper
-	// Policy decides the alerts of each outcome; nil raises none.
+	// Policy decides the alerts of each outcome; nil raises none (except the stuck alert, see
+	// StuckPolicy).
 	Policy AlertPolicy
-	// Clock drives gocron's timers, backoff and every timestamp. Default: the real clock.
+	// Clock drives the timers (the wake-up tick, the watchdog, gocron's slot and retry jobs)
+	// and, unless Now is set, reads the wall clock. Default: the real clock, whose timers run
+	// on the monotonic clock, so that a wall clock set back cannot delay the wake-up check.
 	Clock clockwork.Clock
-	// Now reads the wall clock; default Clock.Now. Tests set it apart from Clock to model a
-	// suspended laptop, whose wall clock jumps while its timers stand still.
+	// Now reads the wall clock; default Clock.Now. Tests may set it apart from Clock to model
+	// a suspended laptop, whose wall clock jumps while its timers stand still.
 	Now    func() time.Time
 	Logger *slog.Logger
 	// Zone is the time zone of a schedule created on first start. Default: the system's.
 	Zone string
-	// CheckInterval is the period of the wall-clock check that notices slots a sleeping timer
-	// missed. Default 20 s.
+	// CheckInterval is the period of the wake-up check that notices slots a sleeping timer
+	// missed, and of the watchdog. Default 20 s.
 	CheckInterval time.Duration
-	// RunTimeout bounds a whole scrape. Default 10 min.
+	// RunTimeout bounds a whole scrape (real time). At the deadline the run's context is
+	// canceled; a scraper that has not returned AbandonAfter later is abandoned and the run
+	// recorded as a timeout. Default 10 min.
 	RunTimeout time.Duration
+	// AbandonAfter is how long a scrape whose context is done (deadline, cancel, shutdown)
+	// may take to return, to clean up and keep its artifacts, before the scheduler abandons it
+	// and releases the single flight. Default 15 s.
+	AbandonAfter time.Duration
+	// StopTimeout bounds how long Run waits, once its context is done, for the run in
+	// progress to end and be recorded. Default 20 s.
+	StopTimeout time.Duration
 	// PID is recorded in each run. Default os.Getpid().
 	PID int
 }
 
-// Service is the scheduler: it arms the next slot with gocron, checks the wall clock on a short
-// tick, records missed slots, runs catch-ups and retries, and executes exactly one run at a
-// time. Its methods are safe for concurrent use.
+// Service is the scheduler: it arms the next slot with gocron, checks the wall clock on a
+// short monotonic tick, records missed slots, runs catch-ups and retries, and executes exactly
+// one run at a time. A watchdog checks, apart from that code, that while the schedule is
+// enabled and not paused the next slot is armed, and otherwise shows the service stuck. Its
+// methods are safe for concurrent use.
 type Service struct {
 	cfg Config
 	log *slog.Logger
 	bus *Bus
 
-	checkMu sync.Mutex // serialises check
+	checkMu sync.Mutex    // serialises check
+	checks  atomic.Uint64 // completed checks, for the watchdog
 
 	mu       sync.Mutex
 	sched    Schedule
@@ -55,15 +71,27 @@ type Service struct {
 	lastOK   *Run
 	missed   *Run // latest missed record
 	orders   int
-	overdue  time.Time // the slot that is due but not started, if any
-	retry    *pendingRetry
+	overdue  time.Time // the earliest slot that is due but not started, if any
 	gs       gocron.Scheduler
 	slotJob  uuid.UUID
 	armedFor time.Time // the slot slotJob fires for
+	armedAt  time.Time // when slotJob fires, on Clock
 	retryJob uuid.UUID
+	retryFor *PendingRetry   // the retry retryJob starts
 	runCtx   context.Context // the context of Run; nil before Run and after it returns
-	wg       sync.WaitGroup  // running scrapes
+	wg       sync.WaitGroup  // running scrapes and the checks that follow them
+
+	storage storageState // guarded by mu
+	stuck   stuckState   // has its own lock
 }
+
+// Defaults of Config.
+const (
+	defaultCheckInterval = 20 * time.Second
+	defaultRunTimeout    = 10 * time.Minute
+	defaultAbandonAfter  = 15 * time.Second
+	defaultStopTimeout   = 20 * time.Second
+)
 
 // New returns a service over the store. It loads the schedule (saving the default on first start)
 // but starts nothing; Run does.
@@ -84,10 +112,16 @@ func New(cfg Config) (*Service, error) {
 		cfg.Zone = SystemZone()
 	}
 	if cfg.CheckInterval <= 0 {
-		cfg.CheckInterval = 20 * time.Second
+		cfg.CheckInterval = defaultCheckInterval
 	}
 	if cfg.RunTimeout <= 0 {
-		cfg.RunTimeout = 10 * time.Minute
+		cfg.RunTimeout = defaultRunTimeout
+	}
+	if cfg.AbandonAfter <= 0 {
+		cfg.AbandonAfter = defaultAbandonAfter
+	}
+	if cfg.StopTimeout <= 0 {
+		cfg.StopTimeout = defaultStopTimeout
 	}
 	if cfg.PID == 0 {
 		cfg.PID = os.Getpid()
@@ -134,8 +168,10 @@ func (s *Service) Schedule() Schedule {
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
 // Run runs the scheduler until ctx is done. It recovers runs left "running" by a dead process,
-// handles slots missed while nothing ran, and arms the next slot. On return a running scrape has
-// been canceled and recorded as canceled. Run may be called once.
+// restores a pending retry, handles slots missed while nothing ran, and arms the next slot. On
+// return a running scrape has been canceled and recorded as canceled, unless it did not end
+// within Config.StopTimeout (it is then abandoned and recorded "interrupted" at the next
+// start). Run may be called once.
 func (s *Service) Run(ctx context.Context) error {
 	interrupted, err := s.recoverInterrupted()
 	if err != nil {
@@ -145,7 +181,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	gs, err := gocron.NewScheduler(gocron.WithClock(s.cfg.Clock), gocron.WithLocation(time.UTC),
-		gocron.WithStopTimeout(30*time.Second))
+		gocron.WithStopTimeout(s.cfg.StopTimeout))
 	if err != nil {
 		return fmt.Errorf("starting gocron: %w", err)
 	}
@@ -155,15 +191,20 @@ func (s *Service) Run(ctx context.Context) error {
 	s.gs = gs
 	s.runCtx = runCtx
 	s.mu.Unlock()
-
-	if _, err := gs.NewJob(gocron.DurationJob(s.cfg.CheckInterval),
-		gocron.NewTask(func() { s.check(runCtx, "tick") }),
-		gocron.WithName("wall-clock check"),
-		gocron.WithSingletonMode(gocron.LimitModeReschedule)); err != nil {
-		return fmt.Errorf("arming the wall-clock check: %w", err)
-	}
 	gs.Start()
+
+	// One ticker on Clock (monotonic for the real clock) wakes both the check and the
+	// watchdog, each in its own goroutine, so that a check that hangs cannot silence the
+	// watchdog, and the watchdog shares no code with what it checks.
+	var loops sync.WaitGroup
+	checkTick, watchTick := make(chan struct{}, 1), make(chan struct{}, 1)
+	loops.Add(3)
+	go func() { defer loops.Done(); s.tickLoop(runCtx, checkTick, watchTick) }()
+	go func() { defer loops.Done(); s.checkLoop(runCtx, checkTick) }()
+	go func() { defer loops.Done(); s.watchdog(runCtx, watchTick) }()
+
 	s.retryInterrupted(runCtx, interrupted)
+	s.restoreRetry(runCtx, interrupted)
 	s.check(runCtx, "start")
 	s.mu.Lock()
 	sched := s.sched
@@ -177,7 +218,17 @@ func (s *Service) Run(ctx context.Context) error {
 		s.active.cancel()
 	}
 	s.mu.Unlock()
-	s.wg.Wait()
+	ended := make(chan struct{})
+	go func() { s.wg.Wait(); close(ended) }()
+	stop := time.NewTimer(s.cfg.StopTimeout)
+	select {
+	case <-ended:
+		stop.Stop()
+	case <-stop.C:
+		s.log.Error("the run in progress did not end within the stop timeout; it is abandoned",
+			"stop_timeout", s.cfg.StopTimeout.String())
+	}
+	loops.Wait()
 	s.mu.Lock()
 	s.gs = nil
 	s.runCtx = nil
@@ -188,4 +239,36 @@ func (s *Service) Run(ctx context.Context) error {
 		return fmt.Errorf("stopping gocron: %w", serr)
 	}
 	return nil
+}
+
+// tickLoop forwards each tick of one Clock ticker to every channel that has room; it never
+// blocks on a receiver.
+func (s *Service) tickLoop(ctx context.Context, out ...chan<- struct{}) {
+	t := s.cfg.Clock.NewTicker(s.cfg.CheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.Chan():
+			for _, c := range out {
+				select {
+				case c <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
+}
+
+// checkLoop runs the wake-up check on each tick.
+func (s *Service) checkLoop(ctx context.Context, tick <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+			s.check(ctx, "tick")
+		}
+	}
 }

@@ -34,12 +34,16 @@ type Snapshot struct {
 	// Unrecorded counts runs that could not be recorded since.
 	StorageError string `json:"storage_error,omitempty"`
 	Unrecorded   int    `json:"unrecorded,omitempty"`
+	// Armed is the slot the scheduler's timer is armed for (zero when none is): while enabled
+	// and not paused it equals Next, or Stuck says why not.
+	Armed time.Time `json:"armed,omitzero"`
 }
 
 // Overdue reports whether a slot is past due and not started.
 func (s Snapshot) Overdue() bool { return !s.OverdueSlot.IsZero() }
 
-// Snapshot returns the scheduler's state now. It does no I/O.
+// Snapshot returns the scheduler's state now. It does no I/O; it may wait for a run's claim
+// being written. Safe for concurrent use.
 func (s *Service) Snapshot() Snapshot {
 	now := s.now()
 	s.mu.Lock()
@@ -79,8 +83,11 @@ func (s *Service) Snapshot() Snapshot {
 			snap.OverdueSlot, snap.OverdueBy = t, now.Sub(t)
 		}
 	}
-	if s.retry != nil {
-		snap.RetryAt = s.retry.at
+	if s.state.Retry != nil {
+		snap.RetryAt = s.state.Retry.At
 	}
+	snap.Armed = s.armedFor
+	snap.StorageError, snap.Unrecorded = s.storage.err, s.unrecordedLocked()
+	snap.Stuck, snap.StuckSince = s.stuckNow()
 	return snap
 }
