@@ -77,7 +77,9 @@ func (s *Service) runRetry(ctx context.Context, r *PendingRetry) {
 
 // dropSavedRetry clears State.Retry when it is r.
 func (s *Service) dropSavedRetry(r *PendingRetry) {
-	same := func(p *PendingRetry) bool { return p != nil && r != nil && p.Attempt == r.Attempt && p.Slot.Equal(r.Slot) }
+	same := func(p *PendingRetry) bool {
+		return p != nil && r != nil && p.Attempt == r.Attempt && p.Slot.Equal(r.Slot)
+	}
 	s.mu.Lock()
 	mine := same(s.state.Retry)
 	if mine {

@@ -12,9 +12,9 @@ const maxUnrecorded = 1000
 // storageState is what the service knows about failures to write the store. Guarded by the
 // service's mu.
 type storageState struct {
-	err        string // the last failure, "" once a write succeeds and nothing waits
-	queue      []Run  // finished runs and missed records not yet recorded, oldest first
-	dropped    int    // records dropped from a full queue
+	err     string // the last failure, "" once a write succeeds and nothing waits
+	queue   []Run  // finished runs and missed records not yet recorded, oldest first
+	dropped int    // records dropped from a full queue
 }
 
 // storageFailed notes a failed store write (or read on a path that must write next). It never

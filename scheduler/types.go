@@ -75,30 +75,30 @@ type StageTiming struct {
 
 // Run is the record of one run (or of a coalesced set of missed slots). Every instant is UTC.
 type Run struct {
-	ID          uint64        `json:"id"`
-	Trigger     Trigger       `json:"trigger"`
-	Slot        time.Time     `json:"slot,omitzero"` // the slot this run is for; zero for manual runs
-	Attempt     int           `json:"attempt"`       // 1 for the first attempt at a slot
-	Started     time.Time     `json:"started,omitzero"`
-	Finished    time.Time     `json:"finished,omitzero"`
-	Status      RunStatus     `json:"status"`
-	ErrorClass  ErrorClass    `json:"error_class,omitempty"`
-	Message     string        `json:"message,omitempty"`
-	MissedSlots []time.Time   `json:"missed_slots,omitempty"` // for StatusMissed: every slot it stands for
+	ID          uint64      `json:"id"`
+	Trigger     Trigger     `json:"trigger"`
+	Slot        time.Time   `json:"slot,omitzero"` // the slot this run is for; zero for manual runs
+	Attempt     int         `json:"attempt"`       // 1 for the first attempt at a slot
+	Started     time.Time   `json:"started,omitzero"`
+	Finished    time.Time   `json:"finished,omitzero"`
+	Status      RunStatus   `json:"status"`
+	ErrorClass  ErrorClass  `json:"error_class,omitempty"`
+	Message     string      `json:"message,omitempty"`
+	MissedSlots []time.Time `json:"missed_slots,omitempty"` // for StatusMissed: every slot it stands for
 	// CoveredSlots are earlier slots, still within their grace period when the run started,
 	// that the run also stands for: one scrape brings the orders up to date for all of them.
 	// They are claimed with Slot (first attempts only).
-	CoveredSlots []time.Time `json:"covered_slots,omitempty"`
-	CatchUp     bool          `json:"catch_up,omitempty"`     // for StatusMissed: a scrape follows (or is running)
-	Found       int           `json:"found"`
-	New         int           `json:"new"`
-	Changed     int           `json:"changed"`
-	Removed     int           `json:"removed"`
-	LargeDrop   bool          `json:"large_drop,omitempty"` // more than half of the stored orders disappeared
-	Duration    time.Duration `json:"duration_ns"`
-	Stages      []StageTiming `json:"stages,omitempty"`
-	PID         int           `json:"pid"`
-	Artifacts   []string      `json:"artifacts,omitempty"` // screenshot and HTML files kept for a failure
+	CoveredSlots []time.Time   `json:"covered_slots,omitempty"`
+	CatchUp      bool          `json:"catch_up,omitempty"` // for StatusMissed: a scrape follows (or is running)
+	Found        int           `json:"found"`
+	New          int           `json:"new"`
+	Changed      int           `json:"changed"`
+	Removed      int           `json:"removed"`
+	LargeDrop    bool          `json:"large_drop,omitempty"` // more than half of the stored orders disappeared
+	Duration     time.Duration `json:"duration_ns"`
+	Stages       []StageTiming `json:"stages,omitempty"`
+	PID          int           `json:"pid"`
+	Artifacts    []string      `json:"artifacts,omitempty"` // screenshot and HTML files kept for a failure
 }
 
 // Changes says what a succeeded run changed in the stored orders: "3 new, 2 changed, 1
