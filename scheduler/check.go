@@ -316,6 +316,7 @@ func (s *Service) arm(ctx context.Context, now time.Time) {
 	if s.slotJob != uuid.Nil {
 		_ = s.gs.RemoveJob(s.slotJob)
 		s.slotJob, s.armedFor, s.armedAt = uuid.Nil, time.Time{}, time.Time{}
+		s.armed.Store(&armedView{})
 	}
 	if next.IsZero() {
 		if s.sched.Enabled && !s.state.Paused {
@@ -346,5 +347,6 @@ func (s *Service) arm(ctx context.Context, now time.Time) {
 		return
 	}
 	s.slotJob, s.armedFor, s.armedAt = j.ID(), next, at
+	s.armed.Store(&armedView{job: j.ID(), slot: next, at: at})
 	s.clearStuck(stuckArm)
 }

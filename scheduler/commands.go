@@ -45,9 +45,19 @@ func (s *Service) Cancel() error {
 }
 
 // Pause stops scheduled runs (slots, catch-ups and retries) until Resume. A run in progress
-// goes on; "Scrape now" still works. Slots that are owed (overdue) and the pending retry are
-// dropped: a paused scheduler owes nothing.
+// goes on; "Scrape now" still works. Slots that passed are dealt with first (run, or recorded
+// missed); a slot then still owed (overdue while another run holds the single flight) and the
+// pending retry are dropped: a paused scheduler owes nothing. It blocks while a wall-clock
+// check runs.
 func (s *Service) Pause() error {
+	s.mu.Lock()
+	ctx := s.runCtx
+	s.mu.Unlock()
+	s.checkMu.Lock()
+	defer s.checkMu.Unlock()
+	if ctx != nil && ctx.Err() == nil {
+		s.checkLocked(ctx, "before pausing")
+	}
 	if _, err := s.cfg.Store.UpdateState(func(st *State) error {
 		st.Paused, st.Owed, st.Retry = true, nil, nil
 		return nil
@@ -56,13 +66,13 @@ func (s *Service) Pause() error {
 	}
 	s.mu.Lock()
 	s.state.Paused, s.state.Owed = true, nil
+	s.publishLiveLocked()
 	s.clearRetryLocked()
-	ctx := s.runCtx
 	s.mu.Unlock()
 	s.log.Info("scheduler paused")
 	s.bus.Publish(Event{Kind: EventPaused, At: s.now()})
-	if ctx != nil {
-		s.check(ctx, "pause")
+	if ctx != nil && ctx.Err() == nil {
+		s.checkLocked(ctx, "pause")
 	}
 	return nil
 }
@@ -82,6 +92,7 @@ func (s *Service) Resume() error {
 	}
 	s.mu.Lock()
 	s.state.Paused, s.state.Cursor = false, now
+	s.publishLiveLocked()
 	ctx := s.runCtx
 	next := s.sched.Next(now)
 	s.mu.Unlock()
@@ -135,6 +146,7 @@ func (s *Service) UpdateSchedule(sc Schedule) error {
 		s.state.Cursor, s.state.Owed = st.Cursor, st.Owed
 	}
 	s.sched = sc
+	s.publishLiveLocked()
 	if r := s.state.Retry; r != nil && !r.At.Before(sc.Next(now)) {
 		s.clearRetryLocked()
 	}

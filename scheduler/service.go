@@ -62,6 +62,7 @@ type Service struct {
 
 	checkMu sync.Mutex    // serialises check
 	checks  atomic.Uint64 // completed checks, for the watchdog
+	watched atomic.Uint64 // completed watchdog inspections
 
 	mu       sync.Mutex
 	sched    Schedule
@@ -83,6 +84,29 @@ type Service struct {
 
 	storage storageState // guarded by mu
 	stuck   stuckState   // has its own lock
+
+	// What the watchdog reads without the service's lock: the schedule and pause in force
+	// (published where they change) and the timer armed (published by arm).
+	live  atomic.Pointer[liveView]
+	armed atomic.Pointer[armedView]
+}
+
+// liveView is the schedule and pause in force, for the watchdog.
+type liveView struct {
+	sched  Schedule
+	paused bool
+}
+
+// armedView is the slot timer armed, for the watchdog.
+type armedView struct {
+	job      uuid.UUID
+	slot, at time.Time
+}
+
+// publishLiveLocked publishes the schedule and pause in force. Call with mu held, after
+// changing either.
+func (s *Service) publishLiveLocked() {
+	s.live.Store(&liveView{sched: s.sched, paused: s.state.Paused})
 }
 
 // Defaults of Config.
@@ -151,6 +175,8 @@ func New(cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("loading the scheduler state: %w", err)
 	}
 	s.state = st
+	s.publishLiveLocked()
+	s.armed.Store(&armedView{})
 	return s, nil
 }
 
@@ -201,7 +227,7 @@ func (s *Service) Run(ctx context.Context) error {
 	loops.Add(3)
 	go func() { defer loops.Done(); s.tickLoop(runCtx, checkTick, watchTick) }()
 	go func() { defer loops.Done(); s.checkLoop(runCtx, checkTick) }()
-	go func() { defer loops.Done(); s.watchdog(runCtx, watchTick) }()
+	go func() { defer loops.Done(); s.watchdog(runCtx, gs, watchTick) }()
 
 	s.retryInterrupted(runCtx, interrupted)
 	s.restoreRetry(runCtx, interrupted)

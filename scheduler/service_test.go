@@ -101,6 +101,13 @@ type harness struct {
 	done   chan error
 	path   string
 	sub    *scheduler.Subscription
+
+	// Set before start to replace the defaults.
+	store        scheduler.Store   // default db
+	scraper      scheduler.Scraper // default scr
+	runTimeout   time.Duration     // default 1 h
+	abandonAfter time.Duration
+	stopTimeout  time.Duration
 }
 
 const checkInterval = 20 * time.Second
@@ -180,8 +187,21 @@ func (h *harness) start(timers int) {
 	if h.wall.FakeClock == nil {
 		h.wall = wallClock{h.fc, &h.skew}
 	}
-	svc, err := scheduler.New(scheduler.Config{Store: h.db, Scraper: h.scr, Clock: h.wall,
-		CheckInterval: checkInterval, RunTimeout: time.Hour, Logger: testLogger(h.t)})
+	var st scheduler.Store = h.db
+	if h.store != nil {
+		st = h.store
+	}
+	var scr scheduler.Scraper = h.scr
+	if h.scraper != nil {
+		scr = h.scraper
+	}
+	timeout := h.runTimeout
+	if timeout == 0 {
+		timeout = time.Hour
+	}
+	svc, err := scheduler.New(scheduler.Config{Store: st, Scraper: scr, Clock: h.wall,
+		CheckInterval: checkInterval, RunTimeout: timeout, AbandonAfter: h.abandonAfter,
+		StopTimeout: h.stopTimeout, Logger: testLogger(h.t)})
 	if err != nil {
 		h.t.Fatalf("scheduler.New: %v", err)
 	}
@@ -255,12 +275,18 @@ func (h *harness) waitRuns(n int) []scheduler.Run {
 	return rs
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+// eventually polls cond until it holds, failing the test after 10 s; detail, when given, says
+// what was seen last.
+func eventually(t *testing.T, what string, cond func() bool, detail ...func() string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			msg := ""
+			for _, d := range detail {
+				msg += ": " + d()
+			}
+			t.Fatalf("timed out waiting for %s%s", what, msg)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

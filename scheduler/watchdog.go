@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/go-co-op/gocron/v2"
 	"github.com/google/uuid"
 )
 
@@ -23,7 +24,7 @@ const checkPatience = 3
 // invariant stays broken, the service shows stuck with the reason (an event, and one alert per
 // episode), and the watchdog asks for a repair: the slot timer is dropped and a check re-arms
 // it. It clears its stuck reason once the invariant holds again.
-func (s *Service) watchdog(ctx context.Context, tick <-chan struct{}) {
+func (s *Service) watchdog(ctx context.Context, gs gocron.Scheduler, tick <-chan struct{}) {
 	var (
 		lastChecks = s.checks.Load()
 		idle       int // ticks without a completed check
@@ -35,57 +36,60 @@ func (s *Service) watchdog(ctx context.Context, tick <-chan struct{}) {
 			return
 		case <-tick:
 		}
-		if n := s.checks.Load(); n != lastChecks {
-			lastChecks, idle = n, 0
-		} else {
-			idle++
-		}
-		reason := s.inspect(ctx)
-		if idle >= checkPatience {
-			reason = fmt.Sprintf("the wall-clock check has not completed in %d check intervals", idle)
-		}
-		if reason == "" {
-			broken = 0
-			s.clearStuck(stuckWatchdog)
-			continue
-		}
-		if broken++; broken < watchdogPatience {
-			continue
-		}
-		s.setStuck(stuckWatchdog, reason)
-		s.alertStuck()
-		if idle < checkPatience {
-			s.repair(ctx)
-		}
+		s.inspectOnce(ctx, gs, &lastChecks, &idle, &broken)
+		s.watched.Add(1)
+	}
+}
+
+// inspectOnce is one watchdog tick: idle counts ticks without a completed check, broken
+// consecutive ticks with the invariant broken.
+func (s *Service) inspectOnce(ctx context.Context, gs gocron.Scheduler, lastChecks *uint64, idle, broken *int) {
+	if n := s.checks.Load(); n != *lastChecks {
+		*lastChecks, *idle = n, 0
+	} else {
+		*idle++
+	}
+	reason := s.inspect(ctx, gs)
+	if *idle >= checkPatience {
+		reason = fmt.Sprintf("the wall-clock check has not completed in %d check intervals", *idle)
+	}
+	if reason == "" {
+		*broken = 0
+		s.clearStuck(stuckWatchdog)
+		return
+	}
+	if *broken++; *broken < watchdogPatience {
+		return
+	}
+	s.setStuck(stuckWatchdog, reason)
+	s.alertStuck()
+	if *idle < checkPatience {
+		s.repair(ctx)
 	}
 }
 
 // inspect returns why the liveness invariant does not hold now, or "". It computes the next
-// slot itself and asks gocron for the armed job; it never waits for the service's lock.
-func (s *Service) inspect(ctx context.Context) string {
-	if !s.mu.TryLock() {
-		return "the scheduler's state has been locked for a whole check interval"
-	}
-	sched, paused, gs := s.sched, s.state.Paused, s.gs
-	job, armedFor, armedAt := s.slotJob, s.armedFor, s.armedAt
-	s.mu.Unlock()
-	if paused || !sched.Enabled || gs == nil || ctx.Err() != nil {
+// slot itself from the schedule in force and asks gocron for the armed job; it takes none of
+// the service's locks.
+func (s *Service) inspect(ctx context.Context, gs gocron.Scheduler) string {
+	live, armed := s.live.Load(), s.armed.Load()
+	if live.paused || !live.sched.Enabled || ctx.Err() != nil {
 		return ""
 	}
-	next := sched.Next(s.now())
+	next := live.sched.Next(s.now())
 	if next.IsZero() {
 		return "the schedule has no next slot"
 	}
 	slot := next.Format(time.RFC3339)
-	if job == uuid.Nil || !armedFor.Equal(next) {
+	if armed.job == uuid.Nil || !armed.slot.Equal(next) {
 		return fmt.Sprintf("the next slot (%s) is not armed", slot)
 	}
 	for _, j := range gs.Jobs() {
-		if j.ID() != job {
+		if j.ID() != armed.job {
 			continue
 		}
 		at, err := j.NextRun()
-		if err != nil || !at.Equal(armedAt) {
+		if err != nil || !at.Equal(armed.at) {
 			return fmt.Sprintf("the timer of the next slot (%s) is not due at its time", slot)
 		}
 		return ""
@@ -105,6 +109,7 @@ func (s *Service) repair(ctx context.Context) {
 		_ = s.gs.RemoveJob(s.slotJob)
 	}
 	s.slotJob, s.armedFor, s.armedAt = uuid.Nil, time.Time{}, time.Time{}
+	s.armed.Store(&armedView{})
 	s.mu.Unlock()
 	if ctx.Err() == nil {
 		s.checkLocked(ctx, "watchdog")
