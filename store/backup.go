@@ -39,10 +39,16 @@ func (db *DB) Backup(ctx context.Context, path string) (err error) {
 	if err := tmp.Chmod(0o600); err != nil {
 		return db.wrap(op, err)
 	}
+	w := &ctxWriter{ctx: ctx, w: tmp}
 	err = db.view(op, func(tx *bbolt.Tx) error {
-		_, err := tx.WriteTo(ctxWriter{ctx: ctx, w: tmp})
+		_, err := tx.WriteTo(w)
 		return err
 	})
+	if w.err != nil && isDiskError(w.err) {
+		// bbolt's WriteTo formats the write error with %s, so it no longer matches: use the
+		// writer's own.
+		err = w.err
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -75,15 +81,20 @@ func samePath(a, b string) (bool, error) {
 	return os.SameFile(fa, fb), nil
 }
 
-// ctxWriter stops a copy when its context is done.
+// ctxWriter stops a copy when its context is done, and keeps the first write error.
 type ctxWriter struct {
 	ctx context.Context
 	w   io.Writer
+	err error
 }
 
-func (c ctxWriter) Write(p []byte) (int, error) {
+func (c *ctxWriter) Write(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return c.w.Write(p)
+	n, err := c.w.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
 }

@@ -133,7 +133,7 @@ func copyToTemp(ctx context.Context, src, dir, pattern string) (name string, err
 	if err := out.Chmod(0o600); err != nil {
 		return "", err
 	}
-	if _, err := io.Copy(ctxWriter{ctx: ctx, w: out}, in); err != nil {
+	if _, err := io.Copy(&ctxWriter{ctx: ctx, w: out}, in); err != nil {
 		return "", err
 	}
 	if err := out.Sync(); err != nil {

@@ -76,7 +76,7 @@ type DB struct {
 // The store implements the scheduler's port.
 var _ scheduler.Store = (*DB)(nil)
 
-// Open opens the store at path and checks it (see Verify: bbolt's consistency check and a
+// Open opens the store at path and checks it (see verify: bbolt's consistency check and a
 // read of every value), then migrates it to SchemaVersion unless opts.ReadOnly is set. Only a
 // missing file means "no store yet": a read-write open then creates it (and its directory,
 // mode 0700; the file is 0600) under a temporary name and links it into place whole, so a
@@ -118,11 +118,13 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, err
 		}
 	}
+	version := 0
 	if !opts.ReadOnly {
 		// Look at the existing file read-only first: bbolt may write to a file it opens
 		// read-write (and a migration certainly does), and a file that is not ours, or is
 		// damaged, or is newer than this binary must stay exactly as it is.
-		if err := inspect(path, opts.Timeout); err != nil {
+		var err error
+		if version, err = inspect(path, opts.Timeout); err != nil {
 			return nil, err
 		}
 	}
@@ -139,7 +141,9 @@ func Open(path string, opts Options) (*DB, error) {
 			}
 			return verify(tx)
 		})
-	} else {
+	} else if version < SchemaVersion {
+		// A store that needs no migration is not written at open: a full disk does not stop
+		// the owner from starting, and reads need no room.
 		err = db.transact("open", true, func(tx *bbolt.Tx) error { return migrate(tx, path, SchemaVersion) })
 	}
 	if err != nil {
@@ -195,33 +199,50 @@ func syncDir(dir string) {
 
 // openBolt opens the bbolt file and turns its errors into the store's. The free list is
 // loaded at once, in this goroutine, where a damaged free list page is caught (see guard).
+//
+// bbolt takes the file lock before it reads the file and does not release it when it panics
+// on a damaged page while opening: the file it opened is closed here then, which releases the
+// lock (the mapping of that failed open is not unmapped).
 func openBolt(path string, opts Options) (*bbolt.DB, error) {
-	var b *bbolt.DB
+	var (
+		b    *bbolt.DB
+		file *os.File
+	)
 	err := guard(func() (err error) {
 		b, err = bbolt.Open(path, 0o600, &bbolt.Options{
 			Timeout:         opts.Timeout,
 			ReadOnly:        opts.ReadOnly,
 			FreelistType:    bbolt.FreelistMapType,
 			PreLoadFreelist: true,
+			OpenFile: func(name string, flag int, perm fs.FileMode) (*os.File, error) {
+				f, err := os.OpenFile(name, flag, perm)
+				file = f
+				return f, err
+			},
 		})
 		return err
 	})
 	if err != nil {
+		if errors.Is(err, errPanic) && file != nil {
+			_ = file.Close()
+		}
 		return nil, classify(path, err)
 	}
 	return b, nil
 }
 
-// inspect opens an existing file read-only and checks that this binary can use it: a
-// worktray schema it knows, and a file that passes Verify.
-func inspect(path string, timeout time.Duration) error {
+// inspect opens an existing file read-only, checks that this binary can use it (a worktray
+// schema it knows, and a file that passes verify) and returns its schema version.
+func inspect(path string, timeout time.Duration) (int, error) {
 	b, err := openBolt(path, Options{ReadOnly: true, Timeout: timeout})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	db := &DB{bolt: b, path: path, readOnly: true}
+	var version int
 	err = db.transact("open", false, func(tx *bbolt.Tx) error {
 		v, err := readVersion(tx)
+		version = v
 		switch {
 		case err != nil:
 			return err
@@ -234,9 +255,9 @@ func inspect(path string, timeout time.Duration) error {
 	})
 	_ = b.Close()
 	if err != nil {
-		return classify(path, err)
+		return 0, classify(path, err)
 	}
-	return nil
+	return version, nil
 }
 
 // errNoSchema is the cause of the CorruptError of a bbolt file without any bucket: a store
