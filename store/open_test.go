@@ -83,6 +83,9 @@ func TestOpenCreatesStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the store's directory holds %d entries, want only the store (no temporary file)", len(entries))
+	}
 	if db.Path() != path || db.ReadOnly() {
 		t.Errorf("Path() = %q, ReadOnly() = %v", db.Path(), db.ReadOnly())
 	}
