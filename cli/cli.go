@@ -21,6 +21,7 @@ import (
 	"worktray/control"
 	"worktray/paths"
 	"worktray/scheduler"
+	"worktray/store"
 )
 
 // Exit codes of the commands.
@@ -32,6 +33,7 @@ const (
 	ExitInvalid   = 4 // a settings value failed validation; nothing changed
 	ExitConflict  = 5 // cancel with no scrape running
 	ExitUnhealthy = 6 // diagnose found a failing check
+	ExitStore     = 7 // the store is damaged, empty or unreadable, or a write did not reach the disk
 
 	// The outcome of `scrape` (also for a run it followed).
 	ExitLoginFailed   = 10
@@ -96,7 +98,7 @@ var commands = map[string]command{
 	"resume":    {cmdResume, "resume scheduled runs"},
 	"history":   {cmdHistory, "list recent runs [-n N] [--failed]"},
 	"orders":    {cmdOrders, "list the stored work orders [--csv|--json] [--all]"},
-	"backup":    {cmdBackup, "write a consistent copy of the store to FILE"},
+	"backup":    {cmdBackup, "backup FILE (a consistent copy of the store) | backup list | backup restore FILE"},
 	"diagnose":  {cmdDiagnose, "check everything worktray depends on [--fix]"},
 	"schedule":  {cmdSchedule, "show or set the schedule: schedule show | schedule set --minute 15 ..."},
 	"portal":    {cmdPortal, "portal show | portal set --url U --username N | portal test"},
@@ -182,6 +184,7 @@ func (e *env) exit(err error) int {
 		xe *exitError
 		ue usageError
 		ve scheduler.ValidationError
+		ce *store.CorruptError
 	)
 	code := ExitError
 	msg := err.Error()
@@ -207,6 +210,16 @@ func (e *env) exit(err error) int {
 		msg = "no scrape is running"
 	case errors.Is(err, scheduler.ErrNotStarted):
 		msg = "worktray is starting or stopping and cannot take this now; try again in a moment"
+	case errors.As(err, &ce):
+		// The store's own text names the file and the way out; say which data directory the
+		// restore command needs when it came from the command line.
+		code = ExitStore
+		msg = ce.Error()
+		if e.dataDir != "" {
+			msg += fmt.Sprintf(" (add --data-dir %s to the commands)", e.dataDir)
+		}
+	case errors.Is(err, store.ErrWriteFailed):
+		code = ExitStore
 	case errors.Is(err, context.Canceled):
 		return ExitDetached
 	}
