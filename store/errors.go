@@ -82,10 +82,10 @@ func (e *CorruptError) Error() string {
 	if e.Unreadable {
 		what = "cannot be read"
 	}
-	msg := fmt.Sprintf("the store %s %s (%s: %v). It was left untouched. ", e.Path, what, e.Op, e.Cause)
+	msg := fmt.Sprintf("the store %s %s; it was left untouched (%s: %v). ", e.Path, what, e.Op, e.Cause)
 	if e.Backup != "" {
-		return msg + fmt.Sprintf("The newest backup is %s: stop worktray and run `worktray backup restore %s` "+
-			"(the damaged file is kept aside), or see `worktray backup list`.", e.Backup, e.Backup)
+		return msg + fmt.Sprintf("The newest backup is %s: with worktray stopped, run `worktray backup restore %s` "+
+			"(the damaged file is kept aside); `worktray backup list` shows every backup.", e.Backup, e.Backup)
 	}
 	return msg + fmt.Sprintf("There is no backup in %s: restore a copy of your own with `worktray backup restore FILE`, "+
 		"or move the file away to start with an empty store.", DefaultBackupDir(e.Path))

@@ -428,7 +428,7 @@ func (db *DB) wrap(op string, err error) error {
 func bucket(tx *bbolt.Tx, name []byte) (*bbolt.Bucket, error) {
 	b := tx.Bucket(name)
 	if b == nil {
-		return nil, fmt.Errorf("%w: bucket %q is missing", ErrCorrupt, name)
+		return nil, damagef("bucket %q is missing", name)
 	}
 	return b, nil
 }

@@ -3,11 +3,11 @@ package store
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"os"
 	"slices"
+	"strings"
 
 	"go.etcd.io/bbolt"
 )
@@ -17,6 +17,18 @@ var jsonBuckets = [][]byte{bucketSettings, bucketRuns, bucketOrders, bucketState
 
 // idBuckets are the buckets keyed by 8-byte big-endian numbers.
 var idBuckets = [][]byte{bucketRuns, bucketSlots, bucketRunning, bucketOutbox, bucketSent}
+
+// damageError is a damage verify or a read found; it matches ErrCorrupt without repeating its
+// text.
+type damageError struct{ msg string }
+
+func (e *damageError) Error() string        { return e.msg }
+func (e *damageError) Is(target error) bool { return target == ErrCorrupt }
+
+// damagef returns a damageError with a formatted message.
+func damagef(format string, args ...any) error {
+	return &damageError{msg: fmt.Sprintf(format, args...)}
+}
 
 // maxReported is how many of bbolt's consistency errors a damage report lists.
 const maxReported = 5
@@ -59,7 +71,11 @@ func verify(tx *bbolt.Tx) error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%w: bbolt's consistency check: %w", ErrCorrupt, errors.Join(errs...))
+		msgs := make([]string, len(errs))
+		for i, err := range errs {
+			msgs[i] = err.Error()
+		}
+		return damagef("bbolt's consistency check: %s", strings.Join(msgs, "; "))
 	}
 	return nil
 }
@@ -71,19 +87,19 @@ func checkPageHeaders(tx *bbolt.Tx) error {
 	pageSize := int64(tx.DB().Info().PageSize)
 	hwm := tx.Size() / pageSize
 	if st, err := os.Stat(tx.DB().Path()); err == nil && st.Size() < tx.Size() {
-		return fmt.Errorf("%w: the file has %d bytes but its pages reach to byte %d (it was cut short)", ErrCorrupt, st.Size(), tx.Size())
+		return damagef("the file has %d bytes but its pages reach to byte %d (it was cut short)", st.Size(), tx.Size())
 	}
 	for id := int64(2); id < hwm; {
 		info, err := tx.Page(int(id))
 		if err != nil {
-			return fmt.Errorf("%w: page %d: %w", ErrCorrupt, id, err)
+			return damagef("page %d: %v", id, err)
 		}
 		if info == nil || info.Type == "free" {
 			id++
 			continue
 		}
 		if end := id + int64(info.OverflowCount); end >= hwm || end < id {
-			return fmt.Errorf("%w: page %d claims %d overflow pages, past the end of the file (%d pages)", ErrCorrupt, id, info.OverflowCount, hwm)
+			return damagef("page %d claims %d overflow pages, past the end of the file (%d pages)", id, info.OverflowCount, hwm)
 		}
 		id += 1 + int64(info.OverflowCount)
 	}
@@ -96,13 +112,13 @@ func readBucket(name string, b *bbolt.Bucket, jsonValues, idKeys bool) error {
 	var prev []byte
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if prev != nil && bytes.Compare(prev, k) >= 0 {
-			return fmt.Errorf("%w: bucket %s: key %x is not after key %x", ErrCorrupt, name, k, prev)
+			return damagef("bucket %s: key %x is not after key %x", name, k, prev)
 		}
 		prev = k
 		if v == nil {
 			child := b.Bucket(k)
 			if child == nil {
-				return fmt.Errorf("%w: bucket %s: key %x is neither a value nor a bucket", ErrCorrupt, name, k)
+				return damagef("bucket %s: key %x is neither a value nor a bucket", name, k)
 			}
 			if err := readBucket(name+"/"+string(k), child, false, false); err != nil {
 				return err
@@ -110,11 +126,11 @@ func readBucket(name string, b *bbolt.Bucket, jsonValues, idKeys bool) error {
 			continue
 		}
 		if idKeys && len(k) != 8 {
-			return fmt.Errorf("%w: bucket %s: key %x is %d bytes, want 8", ErrCorrupt, name, k, len(k))
+			return damagef("bucket %s: key %x is %d bytes, want 8", name, k, len(k))
 		}
 		if jsonValues {
 			if !json.Valid(v) {
-				return fmt.Errorf("%w: bucket %s: the value of key %q is not valid JSON", ErrCorrupt, name, k)
+				return damagef("bucket %s: the value of key %q is not valid JSON", name, k)
 			}
 		} else {
 			_ = crc32.ChecksumIEEE(v) // Read it, so that a fault happens here.
