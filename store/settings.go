@@ -203,7 +203,7 @@ func (db *DB) UpdateState(fn func(*scheduler.State) error) (scheduler.State, err
 		if st, err = loadState(tx); err != nil {
 			return err
 		}
-		if err := fn(&st); err != nil {
+		if err := guardAs(errCallbackPanic, func() error { return fn(&st) }); err != nil {
 			return err
 		}
 		return saveState(tx, st)
@@ -224,7 +224,11 @@ func (db *DB) UpdateStateAndEnqueue(fn func(*scheduler.State) []scheduler.Alert)
 		if st, err = loadState(tx); err != nil {
 			return err
 		}
-		if _, err := appendAlerts(tx, fn(&st), db.clock.Now()); err != nil {
+		var alerts []scheduler.Alert
+		if err := guardAs(errCallbackPanic, func() error { alerts = fn(&st); return nil }); err != nil {
+			return err
+		}
+		if _, err := appendAlerts(tx, alerts, db.clock.Now()); err != nil {
 			return err
 		}
 		return saveState(tx, st)
