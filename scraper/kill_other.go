@@ -2,7 +2,16 @@
 
 package scraper
 
-import "os"
+import (
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// browserProcAttr has no parent-death signal or process group to ask for here; close kills
+// the browser and Sweep removes what a killed owner left.
+func browserProcAttr() *syscall.SysProcAttr { return nil }
 
 // killGroup kills the browser process.
 func killGroup(pid int) {
@@ -11,6 +20,15 @@ func killGroup(pid int) {
 	}
 }
 
-// killByArgument does nothing where /proc is not available; killGroup and the launcher's
-// cleanup end the browser.
-func killByArgument(string) {}
+// killByArgument does nothing where /proc is not available; killGroup ends the browser. It
+// reports true.
+func killByArgument(string, time.Duration) bool { return true }
+
+// eachProcess knows no processes where /proc is not available.
+func eachProcess(func(pid int, cmdline []byte)) {}
+
+// processesWith finds no processes where /proc is not available.
+func processesWith([]byte) []int { return nil }
+
+// processToken is this process's pid in base 36.
+func processToken() string { return strconv.FormatInt(int64(os.Getpid()), 36) }

@@ -79,6 +79,11 @@ type Config struct {
 	Cookies CookieJar
 	// Logger receives debug and warning records; nil discards them.
 	Logger *slog.Logger
+	// DataDir is the owner's data directory. The browser's profile directory is named after it,
+	// so that Sweep(DataDir) finds what an owner killed mid-scrape left. Empty is allowed.
+	DataDir string
+	// Secrets are further secret values (besides Password) that are masked in failure artifacts.
+	Secrets []string
 }
 
 // Scraper scrapes one portal. Scrape may be called again after it returns; calls must not
@@ -215,9 +220,12 @@ type run struct {
 	req scheduler.ScrapeRequest
 	log *slog.Logger
 
-	l            *launcher.Launcher
+	proc         *browserProcess
 	dataDir      string
-	connecting   chan struct{} // closed when launch's Connect returned
+	closing      chan struct{}           // closed when close begins
+	loseBrowser  context.CancelCauseFunc // ends ctx with the browser's failure
+	watchers     sync.WaitGroup          // watch
+	connecting   chan struct{}           // closed when launch's Connect returned
 	browser      *rod.Browser
 	stopBlocking func()         // stops the loop that fails image, font and media requests
 	blockers     sync.WaitGroup // that loop and its answers
@@ -330,6 +338,9 @@ func (r *run) scrape() (scheduler.ScrapeResult, error) {
 
 // ctxErr classifies the end of the run's context.
 func (r *run) ctxErr(err error, doing string) *scheduler.RunError {
+	if lost := r.browserLost(); lost != nil {
+		return &scheduler.RunError{Class: scheduler.ClassBrowserFailed, Msg: lost.Error() + " while " + doing, Err: lost}
+	}
 	if errors.Is(r.ctx.Err(), context.DeadlineExceeded) {
 		return &scheduler.RunError{Class: scheduler.ClassTimeout, Msg: "the run's time limit passed while " + doing, Err: err}
 	}
