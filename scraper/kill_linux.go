@@ -97,3 +97,70 @@ func processToken() string {
 	}
 	return pid + "." + strconv.FormatUint(start, 36)
 }
+
+// browserGroup returns pid's process group and executable when that group belongs to a
+// browser: every member runs pid's executable (a browser started by worktray or rod leads a
+// group of its own, and its helpers, which name no profile directory, are in it). Otherwise,
+// or when pid is gone, it returns 0 and "", so that no other program sharing a group is touched.
+func browserGroup(pid int) (pgid int, exe string) {
+	pgid, exe = statPgrp(pid), exePath(pid)
+	if pgid <= 0 || exe == "" || pgid == syscall.Getpgrp() || groupMembers(pgid, exe) == nil {
+		return 0, ""
+	}
+	return pgid, exe
+}
+
+// groupMembers returns the live members of process group pgid when all of them run exe, else nil.
+func groupMembers(pgid int, exe string) []int {
+	var members []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil || statPgrp(p) != pgid || zombie(p) {
+			continue
+		}
+		if exePath(p) != exe {
+			return nil
+		}
+		members = append(members, p)
+	}
+	return members
+}
+
+// statFields returns the fields of /proc/PID/stat from the third (the state) on, or nil.
+func statFields(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+}
+
+// zombie reports whether pid has exited but was not reaped yet.
+func zombie(pid int) bool {
+	f := statFields(pid)
+	return len(f) > 0 && f[0] == "Z"
+}
+
+// killPID sends SIGKILL to pid.
+func killPID(pid int) { _ = syscall.Kill(pid, syscall.SIGKILL) }
+
+// statPgrp returns the process group of pid (field 5 of /proc/PID/stat), or -1.
+func statPgrp(pid int) int {
+	f := statFields(pid)
+	if len(f) < 3 {
+		return -1
+	}
+	n, err := strconv.Atoi(f[2])
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// exePath returns the executable of pid, or "".
+func exePath(pid int) string {
+	p, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	return p
+}

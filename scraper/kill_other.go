@@ -32,3 +32,16 @@ func processesWith([]byte) []int { return nil }
 
 // processToken is this process's pid in base 36.
 func processToken() string { return strconv.FormatInt(int64(os.Getpid()), 36) }
+
+// browserGroup finds no group where process groups cannot be read.
+func browserGroup(int) (int, string) { return 0, "" }
+
+// groupMembers finds no members where process groups cannot be read.
+func groupMembers(int, string) []int { return nil }
+
+// killPID kills pid.
+func killPID(pid int) {
+	if p, err := os.FindProcess(pid); err == nil {
+		_ = p.Kill()
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -98,25 +97,38 @@ func Sweep(ctx context.Context, dataDir string) (killed int, removed int, err er
 		return strings.HasPrefix(base, prefix) && !strings.HasPrefix(base, own)
 	}
 	dirs := map[string]bool{}
+	groups := map[int]string{} // process groups of left browsers, by their executable
 	seen := map[int]bool{}
 	var errs []error
 	for {
-		pids := leftBrowsers(theirs, dirs)
-		if len(pids) == 0 {
+		left := leftBrowsers(theirs, dirs)
+		for _, pid := range left {
+			if pgid, exe := browserGroup(pid); pgid > 0 {
+				groups[pgid] = exe
+			}
+		}
+		// The helpers of a browser name no profile directory; they are found through its group,
+		// also after its leader is gone.
+		for pgid, exe := range groups {
+			for _, pid := range groupMembers(pgid, exe) {
+				if !slices.Contains(left, pid) {
+					left = append(left, pid)
+				}
+			}
+		}
+		if len(left) == 0 {
 			break
 		}
-		for _, pid := range pids {
+		for _, pid := range left {
 			if !seen[pid] {
 				seen[pid] = true
 				killed++
 			}
-			// The browser's main process leads a group of its own; its helpers are in it.
-			killGroup(pid)
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			killPID(pid)
 		}
 		select {
 		case <-ctx.Done():
-			errs = append(errs, fmt.Errorf("browser processes %v of an earlier owner did not exit: %w", pids, ctx.Err()))
+			errs = append(errs, fmt.Errorf("browser processes %v of an earlier owner did not exit: %w", left, ctx.Err()))
 		case <-time.After(20 * time.Millisecond):
 			continue
 		}
