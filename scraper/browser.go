@@ -135,6 +135,31 @@ func (r *run) browserLost() error {
 	return nil
 }
 
+// browserFailed reports whether the browser has failed under the run. When its DevTools pipe
+// has already ended but the watch has not yet said how, it waits for that (a second or two), so
+// that the error names the cause.
+func (r *run) browserFailed() bool {
+	if r.browserLost() != nil {
+		return true
+	}
+	if r.proc == nil || !r.browserGone() {
+		return false
+	}
+	select {
+	case <-r.ctx.Done():
+	case <-time.After(2 * time.Second):
+	}
+	return r.browserLost() != nil
+}
+
+// pageCrashed reports whether page's renderer crashed (Target.targetCrashed); nothing can be
+// read from it any more.
+func (r *run) pageCrashed(page *rod.Page) bool {
+	r.crashMu.Lock()
+	defer r.crashMu.Unlock()
+	return r.crashed[page.TargetID]
+}
+
 // browserGone reports whether the browser's process or its DevTools pipe has ended: nothing
 // can be asked of it any more.
 func (r *run) browserGone() bool {
@@ -195,6 +220,12 @@ func (r *run) blockResources(ctx context.Context) error {
 		for msg := range events {
 			var crashed proto.TargetTargetCrashed
 			if msg.Load(&crashed) {
+				r.crashMu.Lock()
+				if r.crashed == nil {
+					r.crashed = map[proto.TargetTargetID]bool{}
+				}
+				r.crashed[crashed.TargetID] = true
+				r.crashMu.Unlock()
 				r.lose(fmt.Sprintf("a page of the browser crashed (%s, code %d)", crashed.Status, crashed.ErrorCode))
 				continue
 			}

@@ -72,8 +72,8 @@ func (r *run) saveArtifacts(class scheduler.ErrorClass) []string {
 	if page == nil {
 		return nil
 	}
-	if r.browserGone() {
-		r.log.Warn("no artifacts of the failed page: the browser is gone")
+	if r.browserGone() || r.pageCrashed(page) {
+		r.log.Warn("no artifacts of the failed page: the browser or the page is gone")
 		return nil
 	}
 	dir := r.s.cfg.ArtifactDir

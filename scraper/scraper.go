@@ -226,6 +226,8 @@ type run struct {
 	loseBrowser  context.CancelCauseFunc // ends ctx with the browser's failure
 	watchers     sync.WaitGroup          // watch
 	connecting   chan struct{}           // closed when launch's Connect returned
+	crashMu      sync.Mutex
+	crashed      map[proto.TargetTargetID]bool // pages whose renderer crashed
 	browser      *rod.Browser
 	stopBlocking func()         // stops the loop that fails image, font and media requests
 	blockers     sync.WaitGroup // that loop and its answers
@@ -339,7 +341,7 @@ func (r *run) scrape() (scheduler.ScrapeResult, error) {
 // ctxErr classifies the end of the run's context.
 func (r *run) ctxErr(err error, doing string) *scheduler.RunError {
 	if lost := r.browserLost(); lost != nil {
-		return &scheduler.RunError{Class: scheduler.ClassBrowserFailed, Msg: lost.Error() + " while " + doing, Err: lost}
+		return &scheduler.RunError{Class: scheduler.ClassBrowserFailed, Msg: lost.Error() + " while " + doing}
 	}
 	if errors.Is(r.ctx.Err(), context.DeadlineExceeded) {
 		return &scheduler.RunError{Class: scheduler.ClassTimeout, Msg: "the run's time limit passed while " + doing, Err: err}
@@ -355,7 +357,7 @@ func (r *run) rodErr(step context.Context, err error, doing string, limit time.D
 	switch {
 	case errors.As(err, &re):
 		return re
-	case r.ctx.Err() != nil:
+	case r.ctx.Err() != nil || r.browserFailed():
 		return r.ctxErr(err, doing)
 	case step.Err() != nil || errors.Is(err, context.DeadlineExceeded):
 		return &scheduler.RunError{Class: scheduler.ClassTimeout,
