@@ -2,7 +2,9 @@
 // profile describes it. It implements scheduler.Scraper.
 //
 // One browser is started per scrape and always killed and cleaned up before Scrape returns,
-// whatever happened (success, failure, timeout, cancellation or panic). Session cookies are kept
+// whatever happened (success, failure, timeout, cancellation or panic). It speaks DevTools over
+// a pipe, never a TCP port (pipe.go), and dies with the process that started it; Sweep removes
+// what an owner killed mid-scrape left (process.go, sweep.go). Session cookies are kept
 // between scrapes through a CookieJar; being sent back to the login page logs in again. Detail
 // pages are read only for orders that are new or whose list fields changed.
 package scraper
