@@ -2,6 +2,7 @@ package scraper
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -78,6 +79,10 @@ func TestBrowserFailureEndsTheRun(t *testing.T) {
 			}
 			if cls := runClass(t, err); cls != scheduler.ClassBrowserFailed {
 				t.Fatalf("class %s, want %s (%v)", cls, scheduler.ClassBrowserFailed, err)
+			}
+			var fe *FailureError
+			if errors.As(err, &fe) && len(fe.Artifacts) != 0 {
+				t.Errorf("artifacts %v of a page whose browser or renderer is gone", fe.Artifacts)
 			}
 			if !strings.Contains(err.Error(), tc.inMsg) {
 				t.Errorf("message %q does not contain %q", err.Error(), tc.inMsg)
