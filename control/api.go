@@ -69,6 +69,9 @@ type Status struct {
 	// StaleRuns are runs still marked running although no owner runs (read from the store only;
 	// the owner marks them interrupted when it starts).
 	StaleRuns []scheduler.Run `json:"stale_runs,omitempty"`
+	// NeedsSetup is true while no portal is set up (no portal address stored): nothing can be
+	// scraped until the user sets one (Settings → Portal, or `worktray portal set`).
+	NeedsSetup bool `json:"needs_setup,omitempty"`
 }
 
 // ScheduleInfo is a schedule with its next runs and its revision.

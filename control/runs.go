@@ -12,7 +12,7 @@ import (
 
 func (s *Server) statusValue() Status {
 	owner := s.cfg.Owner
-	return Status{Snapshot: s.cfg.Scheduler.Snapshot(), Owner: &owner}
+	return Status{Snapshot: s.cfg.Scheduler.Snapshot(), Owner: &owner, NeedsSetup: s.needsSetup()}
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
