@@ -212,6 +212,7 @@ func (h *harness) start(timers int) {
 	h.done = make(chan error, 1)
 	go func() { h.done <- svc.Run(ctx) }()
 	h.waitTimers(timers)
+	eventually(h.t, "the first check", func() bool { return svc.Checks() > 0 })
 }
 
 func (h *harness) waitTimers(n int) {
