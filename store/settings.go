@@ -70,38 +70,47 @@ func (db *DB) SaveScheduleAt(s scheduler.Schedule, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		var old scheduler.Schedule
-		found, err := getJSON(b, keySchedule, &old)
-		if err != nil {
-			return err
-		}
-		if err := putJSON(b, keySchedule, s); err != nil {
-			return err
-		}
-		if !found {
-			return nil
-		}
-		st, err := loadState(tx)
-		if err != nil {
-			return err
-		}
-		// A stored schedule that no longer validates (a zone the system dropped) owes nothing.
-		if old.Enabled && !st.Paused && !st.Cursor.IsZero() && old.Validate() == nil {
-			for _, t := range old.SlotsBetween(st.Cursor, now, maxOwed) {
-				if !slices.ContainsFunc(st.Owed, t.Equal) {
-					st.Owed = append(st.Owed, t)
-				}
-			}
-			slices.SortFunc(st.Owed, time.Time.Compare)
-			if len(st.Owed) > maxOwed {
-				st.Owed = st.Owed[len(st.Owed)-maxOwed:]
-			}
-		}
-		if st.Cursor.Before(now) {
-			st.Cursor = now
-		}
-		return saveState(tx, st)
+		return saveSchedule(tx, b, s, now)
 	})
+}
+
+// saveSchedule writes s in tx, settles the account of the schedule it replaces (see
+// SaveScheduleAt) and bumps the schedule's revision (revisions.go).
+func saveSchedule(tx *bbolt.Tx, b *bbolt.Bucket, s scheduler.Schedule, now time.Time) error {
+	var old scheduler.Schedule
+	found, err := getJSON(b, keySchedule, &old)
+	if err != nil {
+		return err
+	}
+	if err := putJSON(b, keySchedule, s); err != nil {
+		return err
+	}
+	if _, err := bumpRevision(tx, string(keySchedule)); err != nil {
+		return err
+	}
+	if !found {
+		return nil
+	}
+	st, err := loadState(tx)
+	if err != nil {
+		return err
+	}
+	// A stored schedule that no longer validates (a zone the system dropped) owes nothing.
+	if old.Enabled && !st.Paused && !st.Cursor.IsZero() && old.Validate() == nil {
+		for _, t := range old.SlotsBetween(st.Cursor, now, maxOwed) {
+			if !slices.ContainsFunc(st.Owed, t.Equal) {
+				st.Owed = append(st.Owed, t)
+			}
+		}
+		slices.SortFunc(st.Owed, time.Time.Compare)
+		if len(st.Owed) > maxOwed {
+			st.Owed = st.Owed[len(st.Owed)-maxOwed:]
+		}
+	}
+	if st.Cursor.Before(now) {
+		st.Cursor = now
+	}
+	return saveState(tx, st)
 }
 
 // Setting decodes the JSON setting key into v and reports whether it exists. It is for the
@@ -141,7 +150,11 @@ func (db *DB) PutSetting(key string, v any) error {
 		if err != nil {
 			return err
 		}
-		return b.Put([]byte(key), data)
+		if err := b.Put([]byte(key), data); err != nil {
+			return err
+		}
+		_, err = bumpRevision(tx, key) // revisions.go
+		return err
 	})
 }
 
@@ -191,7 +204,7 @@ func (db *DB) UpdateState(fn func(*scheduler.State) error) (scheduler.State, err
 		if st, err = loadState(tx); err != nil {
 			return err
 		}
-		if err := fn(&st); err != nil {
+		if err := guardAs(errCallbackPanic, func() error { return fn(&st) }); err != nil {
 			return err
 		}
 		return saveState(tx, st)
@@ -212,7 +225,11 @@ func (db *DB) UpdateStateAndEnqueue(fn func(*scheduler.State) []scheduler.Alert)
 		if st, err = loadState(tx); err != nil {
 			return err
 		}
-		if _, err := appendAlerts(tx, fn(&st), db.clock.Now()); err != nil {
+		var alerts []scheduler.Alert
+		if err := guardAs(errCallbackPanic, func() error { alerts = fn(&st); return nil }); err != nil {
+			return err
+		}
+		if _, err := appendAlerts(tx, alerts, db.clock.Now()); err != nil {
 			return err
 		}
 		return saveState(tx, st)
