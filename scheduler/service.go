@@ -63,6 +63,7 @@ type Service struct {
 	checkMu sync.Mutex    // serialises check
 	checks  atomic.Uint64 // completed checks, for the watchdog
 	watched atomic.Uint64 // completed watchdog inspections
+	stopped atomic.Bool   // Run has returned: a run it abandoned must not write the store
 
 	mu       sync.Mutex
 	sched    Schedule
@@ -264,6 +265,7 @@ func (s *Service) Run(ctx context.Context) error {
 		// A slot or retry job still in its check: it sees the context canceled and ends.
 		s.log.Warn("stopping gocron", "err", err)
 	}
+	s.stopped.Store(true)
 	s.log.Info("scheduler stopped")
 	return nil
 }
