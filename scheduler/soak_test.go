@@ -42,11 +42,14 @@ func (s *soakScraper) Scrape(ctx context.Context, _ scheduler.ScrapeRequest) (sc
 // soakWindow is a stretch of the sequence with one schedule in force and one paused state: its
 // slots are owed when the schedule is enabled and the scheduler not paused.
 type soakWindow struct {
-	sched    scheduler.Schedule
-	owed     bool
-	from     time.Time // the wall clock when it began
-	lo, hi   time.Time // the earliest and latest wall clock seen while it lasted
-	end      time.Time // the wall clock when it ended
+	sched  scheduler.Schedule
+	owed   bool
+	from   time.Time // the wall clock when it began
+	lo, hi time.Time // the earliest and latest wall clock seen while it lasted
+	end    time.Time // the wall clock when it ended
+	// floor is the earliest wall clock seen since it ended: a wall clock set back before its
+	// end means that it really ended earlier, and slots after floor had not really come.
+	floor    time.Time
 	endedBy  string
 	paused   bool
 	disabled bool
@@ -139,10 +142,15 @@ func soakSequence(t *testing.T, seed uint64, steps int) {
 		if w.After(cur.hi) {
 			cur.hi = w
 		}
+		for _, pw := range windows[:len(windows)-1] {
+			if w.Before(pw.floor) {
+				pw.floor = w
+			}
+		}
 	}
 	newWindow := func(sched scheduler.Schedule, why string) {
 		w := h.now()
-		cur.end, cur.endedBy = w, why
+		cur.end, cur.floor, cur.endedBy = w, w, why
 		cur = &soakWindow{sched: sched, owed: sched.Enabled && !paused, from: w, lo: w, hi: w,
 			paused: paused, disabled: !sched.Enabled}
 		windows = append(windows, cur)
@@ -236,7 +244,7 @@ func soakSequence(t *testing.T, seed uint64, steps int) {
 	}
 	eventually(t, "the runs to end", func() bool { return h.svc.Snapshot().Running == nil })
 	end := h.now()
-	cur.end, cur.endedBy = end, "end"
+	cur.end, cur.floor, cur.endedBy = end, end, "end"
 	h.stop()
 
 	// Every claimed slot was owed by some window: a slot of its schedule, within the wall
@@ -262,10 +270,10 @@ func soakSequence(t *testing.T, seed uint64, steps int) {
 		t.Helper()
 		var ws []string
 		for _, w := range windows {
-			ws = append(ws, fmt.Sprintf("%s :%02d/%dh grace %d owed=%v from %s lo %s hi %s end %s (%s)",
+			ws = append(ws, fmt.Sprintf("%s :%02d/%dh grace %d owed=%v from %s lo %s hi %s end %s floor %s (%s)",
 				w.sched.Zone, w.sched.Minute, w.sched.EveryHours, w.sched.GraceMinutes, w.owed,
 				w.from.Format(time.RFC3339), w.lo.Format(time.RFC3339), w.hi.Format(time.RFC3339),
-				w.end.Format(time.RFC3339), w.endedBy))
+				w.end.Format(time.RFC3339), w.floor.Format(time.RFC3339), w.endedBy))
 		}
 		t.Fatalf(format+"\nwindows:\n  %s\nsteps:\n  %s", append(args, strings.Join(ws, "\n  "), strings.Join(log, "\n  "))...)
 	}
@@ -281,13 +289,18 @@ func soakSequence(t *testing.T, seed uint64, steps int) {
 			fail("slot %s was claimed but no window owed it", s.Format(time.RFC3339))
 		}
 	}
-	// Every slot owed and past grace while its window lasted was claimed (run or missed).
+	// Every slot owed and past grace while its window lasted (and really past: the wall
+	// clock never went back before it) was claimed (run or missed).
 	for _, w := range windows {
 		if !w.owed {
 			continue
 		}
 		grace := time.Duration(w.sched.GraceMinutes) * time.Minute
-		for s := w.sched.Next(w.from); !s.IsZero() && !s.After(w.end.Add(-grace)); s = w.sched.Next(s) {
+		until := w.end
+		if w.floor.Before(until) {
+			until = w.floor
+		}
+		for s := w.sched.Next(w.from); !s.IsZero() && !s.After(until.Add(-grace)); s = w.sched.Next(s) {
 			if !slices.ContainsFunc(claimed, s.Equal) {
 				fail("slot %s of the window from %s to %s was owed and never run nor recorded missed",
 					s.Format(time.RFC3339), w.from.Format(time.RFC3339), w.end.Format(time.RFC3339))
