@@ -20,6 +20,7 @@ import (
 
 	"worktray/cli"
 	"worktray/owner"
+	"worktray/store"
 	"worktray/paths"
 	"worktray/scraper/demoportal"
 )
@@ -92,6 +93,12 @@ func exitCode(err error, stderr io.Writer) int {
 		return 2
 	}
 	fmt.Fprintln(stderr, "worktray:", err)
+	if errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrUnreadable) || errors.Is(err, store.ErrWriteFailed) {
+		// The owner refuses a damaged, empty or unreadable store with the code every command
+		// uses for it, so that a service manager can be told not to restart it
+		// (RestartPreventExitStatus=8).
+		return cli.ExitStore
+	}
 	return 1
 }
 
