@@ -20,9 +20,9 @@ import (
 
 	"worktray/cli"
 	"worktray/owner"
-	"worktray/store"
 	"worktray/paths"
 	"worktray/scraper/demoportal"
+	"worktray/store"
 )
 
 // Rod registers a global -rod flag when imported; worktray parses its own flag sets.
