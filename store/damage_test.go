@@ -380,7 +380,7 @@ func TestDamagedLeafHeaders(t *testing.T) {
 				t.Errorf("page %d: Open(read-only=%v) of a store whose page %d has damaged element headers succeeded", id, ro, id)
 				continue
 			}
-			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "no backup in "+DefaultBackupDir(path)) {
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "no usable backup in "+DefaultBackupDir(path)) {
 				t.Errorf("page %d: Open = %v, want ErrCorrupt saying there is no backup", id, err)
 			}
 		}
