@@ -177,13 +177,13 @@ func pagesInUse(t testing.TB, path string) ([]int, int) {
 }
 
 // damageCases is how many random damages TestDamagedPages tries: WORKTRAY_DAMAGE_CASES (make
-// soak sets 2,000), or 40 (8 under the race detector).
+// soak sets 2,000), or 40 (5 under the race detector).
 func damageCases() int {
 	if n, err := strconv.Atoi(os.Getenv("WORKTRAY_DAMAGE_CASES")); err == nil && n > 0 {
 		return n
 	}
 	if raceEnabled {
-		return 8
+		return 5
 	}
 	return 40
 }
