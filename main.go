@@ -22,6 +22,7 @@ import (
 	"worktray/owner"
 	"worktray/paths"
 	"worktray/scraper/demoportal"
+	"worktray/store"
 )
 
 // Rod registers a global -rod flag when imported; worktray parses its own flag sets.
@@ -97,6 +98,12 @@ func exitCode(err error, stderr io.Writer) int {
 		return 2
 	}
 	fmt.Fprintln(stderr, "worktray:", err)
+	if errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrUnreadable) || errors.Is(err, store.ErrWriteFailed) {
+		// The owner refuses a damaged, empty or unreadable store with the code every command
+		// uses for it, so that a service manager can be told not to restart it
+		// (RestartPreventExitStatus=8).
+		return cli.ExitStore
+	}
 	return 1
 }
 
