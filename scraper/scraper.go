@@ -102,8 +102,9 @@ type fieldSpec struct {
 	Field
 }
 
-// jsSpec is the selector part of a field as jsWait takes it: [selector, attribute, all].
-func (f fieldSpec) jsSpec() []any { return []any{f.Selector, f.Attribute, f.All} }
+// jsSpec is the selector part of a field as the page scripts take it: [selector, attribute,
+// all, multiline].
+func (f fieldSpec) jsSpec() []any { return []any{f.Selector, f.Attribute, f.All, f.Multiline} }
 
 // New checks cfg and returns a Scraper. It does not start a browser; a missing browser is
 // reported by Scrape (and by FindBrowser).
@@ -231,6 +232,7 @@ type run struct {
 	logins       int
 	relogins     int
 	pages        int
+	netWatched   bool // jsNetWatch is installed in the list tab
 	detailVisits atomic.Int64
 
 	failMu   sync.Mutex
@@ -315,17 +317,18 @@ func (r *run) scrape() (scheduler.ScrapeResult, error) {
 	}
 	r.enter(scheduler.StageList)
 	r.progress(scheduler.Progress{Stage: scheduler.StageList, Percent: 8, Message: "opening the work-order list"})
-	orders, empty, err := r.readList()
+	list, err := r.readList()
 	if err != nil {
 		return scheduler.ScrapeResult{}, err
 	}
+	orders := list.orders
 	r.enter(scheduler.StageDetails)
 	if err := r.readDetails(orders); err != nil {
 		return scheduler.ScrapeResult{}, err
 	}
 	r.enter(scheduler.StageSaving)
 	r.saveCookies()
-	return scheduler.ScrapeResult{Orders: orders, EmptyState: empty}, nil
+	return scheduler.ScrapeResult{Orders: orders, EmptyState: list.empty, Complete: true, ListReads: list.reads}, nil
 }
 
 // ctxErr classifies the end of the run's context.
