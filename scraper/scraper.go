@@ -148,13 +148,13 @@ func New(cfg Config) (*Scraper, error) {
 		}
 	}
 	if t := s.prof.List.Total; t != nil {
-		s.total = &fieldSpec{name: "total", Field: *t}
-		if t.Regex != "" && s.total.re == nil {
+		if t.Regex != "" && t.re == nil {
 			// A profile built in code (not parsed) has no compiled regex yet.
 			if err := s.prof.validate("profile"); err != nil {
 				return nil, err
 			}
 		}
+		s.total = &fieldSpec{name: "total", Field: *s.prof.List.Total}
 	}
 	for _, fs := range [][]fieldSpec{s.listFields, s.detailFields} {
 		for _, f := range fs {
