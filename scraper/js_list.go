@@ -22,7 +22,12 @@ const jsNetWatch = `(() => {
       n.last = Date.now();
       let p;
       try { p = f.apply(this, arguments); } catch (e) { done(); throw e; }
-      p.then(done, done);
+      // A request ends when its body has arrived, not its headers: read a copy of it.
+      p.then((r) => {
+        let c = null;
+        try { c = r.clone(); } catch (e) { done(); return; }
+        c.arrayBuffer().then(done, done);
+      }, done);
       return p;
     };
   }
@@ -61,24 +66,32 @@ const jsListCommon = `
 `
 
 // jsList waits, up to timeout ms, until the list page holds still and answers what it shows.
-// Holding still means: the document loaded, no fetch or XMLHttpRequest of the page in flight,
-// the loading marker (s.loading) not visible, no navigation under way, and the rows, the
-// next-page control and the markers unchanged for s.settle ms. A missing next-page control must
-// also have held for s.nextSettle ms (portals draw pagers after rows). What op waits for:
-//   - "peek": rows ("rows", with their count) or the visible empty marker ("empty"); nothing is
-//     read;
-//   - "resize": as peek, after a page-size choice: rows that were not there when it was made
-//     (s.grace ms without any counts as "the size was already in effect");
-//   - "first", "more": rows not read before ("rows", each row the values of s.fields, and
-//     "next": whether the next-page control is visible); "more" is used after list.next was
-//     clicked or the list scrolled and answers "unchanged" when no unread row came within
-//     s.grace ms (rows whose text changed in place count as unread).
+// Holding still means: the document loaded, no fetch or XMLHttpRequest of the page in flight
+// (their bodies included), the loading marker (s.loading) not visible, no navigation under way,
+// and the rows, the next-page control and the markers unchanged for s.settle ms. A missing
+// next-page control must also have held for s.nextSettle ms (portals draw pagers after rows).
+// What op waits for:
+//   - "peek": rows, not loading ("rows", with their count), or the visible empty marker
+//     ("empty"), holding still; nothing is read;
+//   - "resize": as peek, holding still, after a page-size choice: rows that were not there when
+//     it was made (s.grace ms without any counts as "the size was already in effect");
+//   - "first", "more": rows not read before ("rows", each row the values of s.fields, "next":
+//     whether the next-page control is visible, "appended": whether every row read before is
+//     still on the page); "more" is used after list.next was clicked or the list scrolled and
+//     answers "unchanged" when no unread row came within s.grace ms (rows whose text changed
+//     in place count as unread);
+//   - "burst", for lists that add rows below those read ("Load more", infinite scroll):
+//     arg.action ("next" or "scroll") is done up to arg.steps times, each once the rows it
+//     brought are there, no request is in flight and the loading marker is hidden, until the
+//     control is gone, a step brings nothing within s.grace ms ("ended": "unchanged"), or
+//     arg.stopAt rows (the portal's count) are shown; then, holding still, the unread rows are
+//     read as for "more", with "steps": the steps done.
 //
 // Every op answers "http" for a document with an HTTP error status, "login" for a visible login
 // form, "error" for the visible error marker, and "timeout" with what was still going on.
-const jsList = `async function (s, op, timeout) {
+const jsList = `async function (s, op, timeout, arg) {
   const t0 = Date.now();
-  const deadline = t0 + timeout;
+  let deadline = t0 + timeout; // for "burst", from the last step
   const text = ` + jsVisibleText + `;
 ` + jsListCommon + `
   const val = (e, a, ml) => {
@@ -98,9 +111,23 @@ const jsList = `async function (s, op, timeout) {
     if (s.total) o.total = extract([document], [s.total])[0][0];
     return JSON.stringify(o);
   };
+  const readRows = (rows, next, extra) => {
+    const kept = st.readList ? st.readList.every((r) => r.isConnected) : false;
+    const todo = rows.filter((r) => !st.read.has(r));
+    const values = extract(todo, s.fields);
+    for (const r of todo) st.read.set(r, r.textContent);
+    st.readList = (st.readList || []).filter((r) => r.isConnected).concat(todo);
+    return out(Object.assign({ state: "rows", rows: values, next: next, count: rows.length, appended: kept }, extra || {}));
+  };
   let key = null;
   let since = t0;
   let rechecked = false;
+  // The state of "burst": "act" (ready for the next step), "wait" (a step was done) or "read".
+  let phase = "act";
+  let steps = 0;
+  let before = 0;
+  let acted = 0;
+  let ended = "";
   for (;;) {
     const now = Date.now();
     const nav = performance.getEntriesByType("navigation")[0];
@@ -116,7 +143,8 @@ const jsList = `async function (s, op, timeout) {
       if (!st.read.has(r)) unread++;
       if (!st.before.has(r)) fresh++;
     }
-    const next = !!s.next && !!shown(s.next);
+    const nextEl = s.next ? shown(s.next) : null;
+    const next = !!nextEl;
     const empty = rows.length === 0 && !!shown(s.empty);
     const loading = !!shown(s.loading);
     const net = window.__wtNet || { pending: 0, last: 0 };
@@ -126,20 +154,61 @@ const jsList = `async function (s, op, timeout) {
       since = now;
     }
     const quiet = Math.min(now - since, now - net.last);
-    const still = !loading && net.pending === 0 && document.readyState === "complete" && !st.leaving && quiet >= s.settle;
-    if (still) {
+    const idle = !loading && net.pending === 0 && document.readyState === "complete" && !st.leaving;
+    const still = idle && quiet >= s.settle;
+    if (op === "burst" && phase !== "read") {
+      if (phase === "wait") {
+        if (rows.length > before && idle && quiet >= s.stepSettle) {
+          phase = "act";
+        } else if (rows.length <= before && idle && now - acted >= s.grace) {
+          phase = "read";
+          ended = "unchanged";
+        }
+      }
+      if (phase === "act") {
+        if (steps >= arg.steps) {
+          phase = "read";
+        } else if (arg.stopAt > 0 && rows.length >= arg.stopAt) {
+          phase = "read";
+          ended = "total";
+        } else if (arg.action === "scroll") {
+          const last = rows[rows.length - 1];
+          if (last) last.scrollIntoView({ block: "start" });
+          for (let e = last ? last.parentElement : null; e; e = e.parentElement) {
+            if (e.scrollHeight > e.clientHeight + 1 && /(auto|scroll)/.test(getComputedStyle(e).overflowY)) e.scrollTop = e.scrollHeight;
+          }
+          window.scrollTo(0, (document.scrollingElement || document.documentElement).scrollHeight);
+          window.dispatchEvent(new Event("scroll"));
+          steps++;
+          before = rows.length;
+          acted = now;
+          deadline = now + timeout;
+          phase = "wait";
+        } else if (nextEl && idle) {
+          nextEl.click();
+          steps++;
+          before = rows.length;
+          acted = now;
+          deadline = now + timeout;
+          phase = "wait";
+        } else if (!next && idle && now - since >= s.nextSettle) {
+          phase = "read";
+          ended = "next";
+        }
+      }
+    }
+    if (op === "burst" && phase !== "read") {
+      // Stepping: nothing is read until the steps are done.
+    } else if (still || (op === "peek" && rows.length > 0 && idle)) {
       if (op === "peek" || op === "resize") {
         if (op === "peek" || fresh > 0 || now - t0 >= s.grace) {
           if (rows.length > 0) return out({ state: "rows", count: rows.length });
           if (empty) return out({ state: "empty" });
         }
       } else if (unread > 0) {
-        if (next || !s.next || now - since >= s.nextSettle) {
-          const todo = rows.filter((r) => !st.read.has(r));
-          const values = extract(todo, s.fields);
-          for (const r of todo) st.read.set(r, r.textContent);
-          return out({ state: "rows", rows: values, next: next, count: rows.length });
-        }
+        if (next || !s.next || now - since >= s.nextSettle) return readRows(rows, next, op === "burst" ? { steps: steps, ended: ended } : null);
+      } else if (op === "burst") {
+        return out({ state: "unchanged", next: next, count: rows.length, steps: steps, ended: ended });
       } else if (op === "first" && empty) {
         return out({ state: "empty" });
       } else if (op === "more" && now - t0 >= s.grace) {
@@ -161,9 +230,9 @@ const jsList = `async function (s, op, timeout) {
     }
     if (now > deadline) {
       return out({ state: "timeout", readyState: document.readyState, loading: loading, pending: net.pending,
-        count: rows.length, unread: unread, moving: !still && rows.length > 0 });
+        count: rows.length, unread: unread, moving: !still && rows.length > 0, steps: steps });
     }
-    await new Promise((r) => setTimeout(r, 15));
+    await new Promise((r) => setTimeout(r, op === "burst" ? 5 : 15));
   }
 }`
 

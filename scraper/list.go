@@ -48,6 +48,9 @@ type listPage struct {
 	Loading    bool                `json:"loading"`
 	Pending    int                 `json:"pending"`
 	Moving     bool                `json:"moving"`
+	Appended   bool                `json:"appended"` // every row read before is still on the page
+	Steps      int                 `json:"steps"`    // steps a burst took
+	Ended      string              `json:"ended"`    // why a burst stopped early: "next", "total", "unchanged"
 }
 
 // listRead is one complete read of the list, from its first page to its end.
@@ -77,7 +80,7 @@ func (r *run) listSpec() map[string]any {
 		"error": p.List.Error, "loading": p.List.Loading, "next": p.List.Next.Selector,
 		"pageSize": p.List.PageSize.Selector, "fields": fields,
 		"settle": p.List.Settle.Milliseconds(), "nextSettle": max(nextSettle, p.List.Settle.Duration).Milliseconds(),
-		"grace": grace.Milliseconds(),
+		"grace": grace.Milliseconds(), "stepSettle": min(stepSettle, p.List.Settle.Duration).Milliseconds(),
 	}
 	if r.s.total != nil {
 		spec["total"] = r.s.total.jsSpec()
@@ -132,7 +135,7 @@ func (r *run) readListOnce() (listRead, error) {
 		return listRead{}, err
 	}
 	spec := r.listSpec()
-	w, err := r.listWait(spec, "peek", 1)
+	w, err := r.listWait(spec, "peek", 1, nil)
 	if err != nil {
 		return listRead{}, err
 	}
@@ -141,7 +144,7 @@ func (r *run) readListOnce() (listRead, error) {
 			return listRead{}, err
 		}
 	}
-	if w, err = r.listWait(spec, "first", 1); err != nil {
+	if w, err = r.listWait(spec, "first", 1, nil); err != nil {
 		return listRead{}, err
 	}
 	if w.State == "empty" {
@@ -156,7 +159,10 @@ func (r *run) readListOnce() (listRead, error) {
 	seen := map[string]bool{}
 	var last map[string]bool // the ids of the rows the last step brought
 	perPage := 0
-	for page := 1; ; page++ {
+	// burst is set once a step added rows below those read ("Load more", infinite scroll):
+	// then several steps are taken in one go and the rows read at the end.
+	burst := false
+	for page, prev := 1, 0; ; {
 		r.pages = page
 		batch := map[string]bool{}
 		added := 0
@@ -182,24 +188,26 @@ func (r *run) readListOnce() (listRead, error) {
 			if w.State == "unchanged" && w.Count == 0 {
 				r.setFailPage(r.page)
 				return listRead{}, scheduler.Errorf(scheduler.ClassPortalError,
-					"page %d of the work-order list showed no orders although page %d offered a next page; try again later", page, page-1)
+					"page %d of the work-order list showed no orders although page %d offered a next page; try again later", page, prev)
 			}
 			for id := range batch {
 				if !last[id] {
 					r.setFailPage(r.page)
 					return listRead{}, scheduler.Errorf(scheduler.ClassLayoutChanged,
 						"after page %d, the next-page control (list.next %q) went back to orders read on an earlier page; it may match the wrong control: update the profile",
-						page-1, p.List.Next.Selector)
+						prev, p.List.Next.Selector)
 				}
 			}
-			r.pages = page - 1
-			if err := r.endWithoutNewRows(w, len(orders), page-1); err != nil {
-				return listRead{}, err
+			r.pages = prev
+			if w.Ended != "next" && w.Ended != "total" {
+				if err := r.endWithoutNewRows(w, len(orders), prev); err != nil {
+					return listRead{}, err
+				}
 			}
 			break
 		}
 		last = batch
-		perPage = max(perPage, len(w.Rows))
+		perPage = max(perPage, len(w.Rows)/max(page-prev, 1))
 		pages := 0
 		total, haveTotal := r.totalCount(w)
 		if haveTotal && perPage > 0 {
@@ -210,6 +218,15 @@ func (r *run) readListOnce() (listRead, error) {
 			Message: fmt.Sprintf("read page %d of the work-order list", page)})
 		if haveTotal && len(orders) >= total {
 			break // the portal's count has been read
+		}
+		if w.Ended != "" {
+			// A burst of steps reached the end of the list.
+			if w.Ended == "unchanged" {
+				if err := r.endWithoutNewRows(w, len(orders), page); err != nil {
+					return listRead{}, err
+				}
+			}
+			break
 		}
 		action := "next"
 		switch {
@@ -225,6 +242,19 @@ func (r *run) readListOnce() (listRead, error) {
 			r.setFailPage(r.page)
 			return listRead{}, scheduler.Errorf(scheduler.ClassPortalError,
 				"the work-order list goes on past %d pages (list.max_pages); raise the limit in the profile if the portal really has that many", p.List.MaxPages)
+		}
+		var err error
+		if burst {
+			stopAt := 0
+			if haveTotal {
+				stopAt = total
+			}
+			steps := min(burstSteps, p.List.MaxPages-page)
+			if w, err = r.listBurst(spec, action, steps, stopAt, page+1); err != nil {
+				return listRead{}, err
+			}
+			prev, page = page, page+max(w.Steps, 1)
+			continue
 		}
 		a, err := r.listAct(spec, action, "", fmt.Sprintf("going to page %d of the list", page+1))
 		if err != nil {
@@ -242,7 +272,7 @@ func (r *run) readListOnce() (listRead, error) {
 				"page %d of the work-order list offered a next page, but its control (list.next %q) was gone when it was clicked; try again later",
 				page, p.List.Next.Selector)
 		}
-		if w, err = r.listWait(spec, "more", page+1); err != nil {
+		if w, err = r.listWait(spec, "more", page+1, nil); err != nil {
 			return listRead{}, err
 		}
 		if w.State == "empty" {
@@ -250,6 +280,8 @@ func (r *run) readListOnce() (listRead, error) {
 			return listRead{}, scheduler.Errorf(scheduler.ClassPortalError,
 				"page %d of the work-order list showed the empty marker although page %d offered a next page; try again later", page+1, page)
 		}
+		burst = w.State == "rows" && w.Appended
+		prev, page = page, page+1
 	}
 	if err := r.checkTotal(w, len(orders)); err != nil {
 		r.setFailPage(r.page)
@@ -316,7 +348,7 @@ func (r *run) choosePageSize(spec map[string]any) error {
 		changed = true
 	}
 	if changed {
-		if _, err := r.listWait(spec, "resize", 1); err != nil {
+		if _, err := r.listWait(spec, "resize", 1, nil); err != nil {
 			return err
 		}
 	}
@@ -386,17 +418,37 @@ func (r *run) totalCount(w listPage) (int, bool) {
 	return n, err == nil
 }
 
-// listWait runs jsList (op "peek", "resize", "first" or "more") on the list page and turns
-// every outcome but rows, the empty marker and "unchanged" into an error (errLoginShown for
-// the login form).
-func (r *run) listWait(spec map[string]any, op string, page int) (listPage, error) {
+// burstSteps is how many "Load more" clicks or scrolls one call of jsList takes at most before
+// the rows are read (and progress reported).
+const burstSteps = 10
+
+// stepSettle is how long the rows a "Load more" click or a scroll brought must hold still, with
+// no request in flight, before the next step is taken; the rows are read only after the last
+// step, once the list has held still for list.settle.
+const stepSettle = 20 * time.Millisecond
+
+// listBurst takes up to steps steps of action ("next" or "scroll") on a list that adds rows
+// below those read, then reads the new rows (jsList's "burst"). stopAt, when not 0, is the
+// portal's count of orders: no step is taken once that many rows are shown.
+func (r *run) listBurst(spec map[string]any, action string, steps, stopAt, page int) (listPage, error) {
+	return r.listWait(spec, "burst", page, map[string]any{"action": action, "steps": steps, "stopAt": stopAt})
+}
+
+// listWait runs jsList (op "peek", "resize", "first", "more" or "burst" with arg) on the list
+// page and turns every outcome but rows, the empty marker and "unchanged" into an error
+// (errLoginShown for the login form). Each step of a burst has timeouts.page.
+func (r *run) listWait(spec map[string]any, op string, page int, arg map[string]any) (listPage, error) {
 	p := r.s.prof
 	limit := p.Timeouts.Page.Duration
 	doing := fmt.Sprintf("loading page %d of the work-order list", page)
-	ctx, cancel := r.step(r.ctx, limit+5*time.Second)
+	bound := limit
+	if n, ok := arg["steps"].(int); ok {
+		bound = limit * time.Duration(n+1)
+	}
+	ctx, cancel := r.step(r.ctx, bound+5*time.Second)
 	defer cancel()
 	var w listPage
-	if err := evalJSON(ctx, r.page, true, &w, jsList, spec, op, limit.Milliseconds()); err != nil {
+	if err := evalJSON(ctx, r.page, op != "burst", &w, jsList, spec, op, limit.Milliseconds(), arg); err != nil {
 		r.setFailPage(r.page)
 		return w, r.rodErr(ctx, err, doing, limit)
 	}

@@ -10,7 +10,7 @@ import (
 // loaded (list.settle). docs/profiles.md ("List shapes") explains them for users.
 
 // defaultSettle is list.settle when the profile leaves it out.
-const defaultSettle = 150 * time.Millisecond
+const defaultSettle = 100 * time.Millisecond
 
 // PageSize chooses how many rows a list page shows, before the list is read. Leave it out to
 // read the pages as they come.
