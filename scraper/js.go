@@ -22,9 +22,9 @@ const jsWait = `async function (s, timeout) {
   // Markers count only while a person can see them.
   const visible = (e) => {
     if (!e || !e.isConnected) return false;
-    if (e.checkVisibility && !e.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true, opacityProperty: true, visibilityProperty: true })) return false;
-    const b = e.getBoundingClientRect();
-    return b.width > 0 && b.height > 0;
+    // Style alone decides (no layout is forced: polling a long list must stay cheap).
+    if (e.checkVisibility) return e.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true, opacityProperty: true, visibilityProperty: true });
+    return e.getClientRects().length > 0;
   };
   const shown = (x) => (x ? Array.from(document.querySelectorAll(x)).find(visible) || null : null);
   const txt = (e) => (e && e.textContent ? e.textContent.replace(/\s+/g, " ").trim() : "");

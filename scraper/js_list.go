@@ -55,9 +55,9 @@ const jsListCommon = `
   const all = (x) => (x ? Array.from(document.querySelectorAll(x)) : []);
   const visible = (e) => {
     if (!e.isConnected) return false;
-    if (e.checkVisibility && !e.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true, opacityProperty: true, visibilityProperty: true })) return false;
-    const b = e.getBoundingClientRect();
-    return b.width > 0 && b.height > 0;
+    // Style alone decides (no layout is forced: polling a long list must stay cheap).
+    if (e.checkVisibility) return e.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true, opacityProperty: true, visibilityProperty: true });
+    return e.getClientRects().length > 0;
   };
   const shown = (x) => {
     for (const e of all(x)) if (visible(e)) return e;

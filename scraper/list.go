@@ -425,7 +425,7 @@ const burstSteps = 10
 // stepSettle is how long the rows a "Load more" click or a scroll brought must hold still, with
 // no request in flight, before the next step is taken; the rows are read only after the last
 // step, once the list has held still for list.settle.
-const stepSettle = 20 * time.Millisecond
+const stepSettle = 10 * time.Millisecond
 
 // listBurst takes up to steps steps of action ("next" or "scroll") on a list that adds rows
 // below those read, then reads the new rows (jsList's "burst"). stopAt, when not 0, is the
