@@ -7,19 +7,39 @@ package scraper
 // replaced) are read the same way, and the page is never marked.
 
 // jsNetWatch is installed in every document of the list tab before its own scripts run. It
-// counts the page's fetch and XMLHttpRequest calls in flight and the time of the last start or
-// end of one, so that a list is not read while its rows are still being fetched, whatever the
-// portal's speed.
+// counts the page's fetch and XMLHttpRequest calls in flight (until their bodies arrived) and
+// the time of the last start or end of one, so that a list is not read while its rows are still
+// being fetched, whatever the portal's speed. A request open for more than 15 s is taken for
+// long polling and no longer counts.
 const jsNetWatch = `(() => {
   if (window.__wtNet) return;
-  const n = { pending: 0, last: 0 };
+  // A request open longer than this is taken for long polling and stops counting.
+  const longPoll = 15000;
+  const open = new Map();
+  let seq = 0;
+  const n = {
+    last: 0,
+    get pending() {
+      const old = Date.now() - longPoll;
+      let c = 0;
+      for (const t of open.values()) if (t > old) c++;
+      return c;
+    },
+  };
   Object.defineProperty(window, "__wtNet", { value: n });
-  const done = () => { n.pending = Math.max(0, n.pending - 1); n.last = Date.now(); };
+  const start = () => {
+    const id = ++seq;
+    n.last = Date.now();
+    open.set(id, n.last);
+    return () => {
+      open.delete(id);
+      n.last = Date.now();
+    };
+  };
   const f = window.fetch;
   if (f) {
     window.fetch = function () {
-      n.pending++;
-      n.last = Date.now();
+      const done = start();
       let p;
       try { p = f.apply(this, arguments); } catch (e) { done(); throw e; }
       // A request ends when its body has arrived, not its headers: read a copy of it.
@@ -35,8 +55,7 @@ const jsNetWatch = `(() => {
   if (X) {
     const send = X.prototype.send;
     X.prototype.send = function () {
-      n.pending++;
-      n.last = Date.now();
+      const done = start();
       this.addEventListener("loadend", done, { once: true });
       try { return send.apply(this, arguments); } catch (e) { done(); throw e; }
     };
