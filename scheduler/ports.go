@@ -27,7 +27,11 @@ type ScrapeResult struct {
 	Orders []Order
 	// EmptyState is true when the portal showed its explicit "no work orders" marker. A
 	// result with no orders and no marker is treated as a changed layout.
-	EmptyState   bool
+	EmptyState bool
+	// Incomplete is set when the scraper knows the list it read is not the whole list (a page
+	// it could not read, a list that shifted while it read). The orders read are stored, but no
+	// order is marked missing or removed on the strength of this read.
+	Incomplete   bool
 	Pages        int
 	DetailVisits int
 	Logins       int

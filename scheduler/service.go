@@ -850,6 +850,7 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 		}
 	} else {
 		run.Status = StatusSucceeded
+		run.Incomplete = res.Incomplete
 		orders = res.Orders
 		if orders == nil {
 			orders = []Order{}

@@ -95,6 +95,9 @@ type Run struct {
 	Stages      []StageTiming `json:"stages,omitempty"`
 	PID         int           `json:"pid"`
 	Artifacts   []string      `json:"artifacts,omitempty"` // screenshot and HTML files kept for a failure
+	// Incomplete is set when the scraper could not read the whole list (ScrapeResult.Incomplete):
+	// the orders it read are applied, but none is marked missing or removed.
+	Incomplete bool `json:"incomplete,omitempty"`
 }
 
 // Changes says what a succeeded run changed in the stored orders: "3 new, 2 changed, 1
@@ -222,12 +225,26 @@ func (o Order) ListHash() string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// ContentHash hashes every content field, for change detection.
+// ContentHash hashes every content field, for change detection: the list fields, the
+// instructions, the visit's time and the custom fields. The visit's time and the custom fields
+// are hashed only when present, so an order that has neither keeps the hash earlier versions
+// gave it (an upgrade does not make every stored order look changed).
 func (o Order) ContentHash() string {
 	h := sha256.New()
 	h.Write([]byte(o.ListHash()))
 	h.Write([]byte{0})
 	h.Write([]byte(o.Instructions))
+	if !o.VisitAt.IsZero() {
+		h.Write([]byte{0, 'T'})
+		h.Write([]byte(o.VisitAt.UTC().Format(time.RFC3339)))
+	}
+	for _, c := range o.Custom {
+		h.Write([]byte{0, 'C'})
+		for _, f := range []string{c.Name, string(c.Type), c.Value, strings.Join(c.Items, "\x1f")} {
+			h.Write([]byte(f))
+			h.Write([]byte{0x1e})
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
@@ -241,6 +258,17 @@ type Diff struct {
 	Changed    []string `json:"changed,omitempty"` // portal ids
 	Removed    []string `json:"removed,omitempty"` // portal ids
 	Previous   int      `json:"previous"`          // orders that were active before the scrape
+	// NewSites are the site names of the new orders, index for index with NewNumbers.
+	NewSites []string `json:"new_sites,omitempty"`
+	// Missing are the portal ids a complete read lacked for the first time: they stay active,
+	// marked MissingSince, and are removed only if the next complete read lacks them too.
+	Missing []string `json:"missing,omitempty"`
+	// Reappeared are the portal ids of removed orders listed again: active again with their
+	// first-seen time, not new.
+	Reappeared []string `json:"reappeared,omitempty"`
+	// Incomplete is set when the read was not complete (Run.Incomplete): nothing was marked
+	// missing or removed.
+	Incomplete bool `json:"incomplete,omitempty"`
 }
 
 // Progress is where a running scrape is.
