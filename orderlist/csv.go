@@ -48,7 +48,7 @@ func ExportCSV(path string, orders []scheduler.Order) (int, string, error) {
 		return 0, "", fmt.Errorf("export CSV to %s: %w", path, err)
 	}
 	var n int
-	err = WriteFileAtomic(abs, 0o600, func(w io.Writer) error {
+	err = WriteFileAtomic(abs, 0o600, true, func(w io.Writer) error {
 		var err error
 		n, err = WriteCSV(w, orders)
 		return err
@@ -60,9 +60,12 @@ func ExportCSV(path string, orders []scheduler.Order) (int, string, error) {
 }
 
 // WriteFileAtomic writes a file at path with write, atomically: a temporary file in the same
-// directory, synced, given mode perm, then renamed over path. On any error the temporary file
-// is removed and path is left as it was. The directory must exist. It blocks on disk I/O.
-func WriteFileAtomic(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
+// directory, given mode perm, synced to disk when sync is set, then renamed over path, so a
+// reader sees the old file or the new one, never half of one. Without sync the rename is still
+// atomic for readers but a crash right after it may leave an empty file (use it for files that
+// are rewritten anyway, such as visits.ics). On any error the temporary file is removed and
+// path is left as it was. The directory must exist. It blocks on disk I/O.
+func WriteFileAtomic(path string, perm os.FileMode, sync bool, write func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -83,8 +86,10 @@ func WriteFileAtomic(path string, perm os.FileMode, write func(io.Writer) error)
 	if err = f.Chmod(perm); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if sync {
+		if err = f.Sync(); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
 	}
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
