@@ -28,10 +28,17 @@ type ScrapeResult struct {
 	// EmptyState is true when the portal showed its explicit "no work orders" marker. A
 	// result with no orders and no marker is treated as a changed layout.
 	EmptyState bool
-	// Incomplete is set when the scraper knows the list it read is not the whole list (a page
-	// it could not read, a list that shifted while it read). The orders read are stored, but no
-	// order is marked missing or removed on the strength of this read.
-	Incomplete   bool
+	// Complete is true when the list was read to its end: every page, or every "Load more" or
+	// scroll until no new rows came, and the portal's count matched when the profile reads it.
+	// Only a complete read may mark stored orders missing. Scrape fails rather than return an
+	// incomplete list, so a successful result is complete.
+	Complete bool
+	// ListReads is how many complete reads of the list the scrape made: 1, or 2 when known
+	// orders were missing from the first and the scraper read the list again at once to
+	// confirm. Orders is the union of the reads, so with ListReads = 2 a known order that
+	// Orders lacks was lacking from two complete reads: its removal is confirmed (it need not
+	// wait, marked missing, for the next scrape).
+	ListReads    int
 	Pages        int
 	DetailVisits int
 	Logins       int

@@ -95,9 +95,14 @@ type Run struct {
 	Stages      []StageTiming `json:"stages,omitempty"`
 	PID         int           `json:"pid"`
 	Artifacts   []string      `json:"artifacts,omitempty"` // screenshot and HTML files kept for a failure
-	// Incomplete is set when the scraper could not read the whole list (ScrapeResult.Incomplete):
-	// the orders it read are applied, but none is marked missing or removed.
+	// Incomplete is set when the scraper did not report a complete read of the list
+	// (ScrapeResult.Complete false): the orders it read are applied, but none is marked missing
+	// or removed.
 	Incomplete bool `json:"incomplete,omitempty"`
+	// ListReads is how many complete reads of the list the scrape made (ScrapeResult.ListReads):
+	// with 2 or more, an order every read lacked is removed at once instead of being marked
+	// missing until the next scrape.
+	ListReads int `json:"list_reads,omitempty"`
 }
 
 // Changes says what a succeeded run changed in the stored orders: "3 new, 2 changed, 1

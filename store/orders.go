@@ -34,8 +34,18 @@ type storedOrder struct {
 	Unlisted      bool      `json:"unlisted,omitempty"`
 }
 
+// listRead says what kind of read of the work-order list a scrape made.
+type listRead struct {
+	// complete: the whole list was read (not scheduler.Run.Incomplete).
+	complete bool
+	// confirmed: the scrape read the whole list twice (scheduler.Run.ListReads ≥ 2) and its
+	// orders are the union of both reads, so an order it lacks was lacking from two complete
+	// reads.
+	confirmed bool
+}
+
 // applyOrders applies a read of the work-order list to the orders bucket in tx and returns the
-// diff. complete says whether the read was the whole list (see scheduler.Run.Incomplete).
+// diff.
 //
 //   - new: a portal id the store has never had: FirstSeen, LastSeen and ChangedAt are at and
 //     Mark is "new" until the user has seen it (MarkSeen).
@@ -48,7 +58,8 @@ type storedOrder struct {
 //   - missing: an active order a complete read does not list gets MissingSince = at and stays
 //     active (Diff.Missing). A read, complete or not, that lists it clears MissingSince.
 //   - removed: an order already missing that the next complete read still lacks gets
-//     RemovedAt = at (Diff.Removed). Removal is soft: no order is ever deleted.
+//     RemovedAt = at (Diff.Removed); so does an active order that a confirmed read (two
+//     complete reads in one scrape) lacks, at once. Removal is soft: no order is ever deleted.
 //   - an incomplete read marks nothing missing and removes nothing.
 //
 // A listed order that is unchanged is not rewritten: an active order that the latest read
@@ -63,7 +74,8 @@ type storedOrder struct {
 // The bookkeeping fields of the scraped orders are ignored (all but DetailMissing and
 // DetailReadAt). An empty portal id, one with a NUL byte, or one listed twice is an error, and
 // the caller rolls back.
-func applyOrders(tx *bbolt.Tx, scraped []scheduler.Order, at time.Time, complete bool) (scheduler.Diff, error) {
+func applyOrders(tx *bbolt.Tx, scraped []scheduler.Order, at time.Time, read listRead) (scheduler.Diff, error) {
+	complete := read.complete
 	diff := scheduler.Diff{Found: len(scraped), Incomplete: !complete}
 	b, err := bucket(tx, bucketOrders)
 	if err != nil {
@@ -125,10 +137,13 @@ func applyOrders(tx *bbolt.Tx, scraped []scheduler.Order, at time.Time, complete
 		}
 		rec.Unlisted = true
 		if complete {
-			if rec.MissingSince.IsZero() {
+			if rec.MissingSince.IsZero() && !read.confirmed {
 				rec.MissingSince = at
 				diff.Missing = append(diff.Missing, rec.PortalID)
 			} else {
+				if rec.MissingSince.IsZero() {
+					rec.MissingSince = at // lacking from both reads of this scrape
+				}
 				rec.RemovedAt = at
 				rec.Unlisted = false
 				diff.Removed = append(diff.Removed, rec.PortalID)

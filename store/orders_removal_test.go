@@ -119,6 +119,7 @@ func runRemovalSequence(t *testing.T, db *DB, rng *rand.Rand, seq, steps int) {
 			}
 		default: // a read, complete or not, listing a random subset
 			complete := rng.IntN(4) != 0
+			confirmed := complete && rng.IntN(3) == 0 // the scraper read the list twice
 			listed := []scheduler.Order{} // an empty read is a read; nil would be "no read"
 			in := make([]bool, ids)
 			for i := range ids {
@@ -134,12 +135,15 @@ func runRemovalSequence(t *testing.T, db *DB, rng *rand.Rand, seq, steps int) {
 			rng.Shuffle(len(listed), func(a, b int) { listed[a], listed[b] = listed[b], listed[a] })
 			r := claim(t, db, scheduler.Run{Trigger: scheduler.TriggerManual, Status: scheduler.StatusRunning})
 			r.Status, r.Incomplete = scheduler.StatusSucceeded, !complete
+			if confirmed {
+				r.ListReads = 2
+			}
 			_, diff, err := db.FinishRun(r, listed, at, nil)
 			if err != nil {
 				t.Fatalf("%s: FinishRun: %v", where, err)
 			}
 			if os.Getenv("WORKTRAY_TEST_TRACE") != "" {
-				t.Logf("%s: complete %v listed %v diff %+v", where, complete, in, diff)
+				t.Logf("%s: complete %v confirmed %v listed %v diff %+v", where, complete, confirmed, in, diff)
 			}
 			var want scheduler.Diff
 			for i := range ids {
@@ -168,6 +172,9 @@ func runRemovalSequence(t *testing.T, db *DB, rng *rand.Rand, seq, steps int) {
 					m.lastSeen, m.lacked = at, 0
 				case m.known && !m.removed && complete:
 					m.lacked++
+					if confirmed {
+						m.lacked++ // two complete reads lacked it
+					}
 					if m.lacked == 1 {
 						want.Missing = append(want.Missing, pid(i))
 					} else {
@@ -232,7 +239,7 @@ func checkModel(t *testing.T, db *DB, model []modelOrder, where string) {
 		if wantMissing := m.lacked == 1; !m.removed && (!o.MissingSince.IsZero()) != wantMissing {
 			t.Errorf("%s: %s missing since %v, want missing = %v", where, pid(i), o.MissingSince, wantMissing)
 		}
-		if m.removed && (o.MissingSince.IsZero() || !o.MissingSince.Before(o.RemovedAt)) {
+		if m.removed && (o.MissingSince.IsZero() || o.MissingSince.After(o.RemovedAt)) {
 			t.Errorf("%s: %s removed at %v but missing since %v: a removal must follow an earlier complete read that lacked it",
 				where, pid(i), o.RemovedAt, o.MissingSince)
 		}
@@ -344,6 +351,24 @@ func TestIncompleteReadRemovesNothingAndListingClearsMissing(t *testing.T) {
 	d = apply(t0.Add(8*time.Hour), false, a)
 	wantIDs(t, "missing again", d.Missing, []string{"B"})
 	wantIDs(t, "removed after a listing in between", d.Removed, nil)
+
+	// A scrape that read the list twice (ListReads 2) removes what both reads lacked at once.
+	c := order("C", 3)
+	apply(t0.Add(9*time.Hour), false, a, b, c)
+	r := claim(t, db, scheduler.Run{Trigger: scheduler.TriggerManual, Status: scheduler.StatusRunning})
+	r.Status, r.ListReads = scheduler.StatusSucceeded, 2
+	_, d, err := db.FinishRun(r, []scheduler.Order{a, b}, t0.Add(10*time.Hour), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantIDs(t, "removed by a confirmed read", d.Removed, []string{"C"})
+	wantIDs(t, "missing after a confirmed read", d.Missing, nil)
+	// An incomplete read that says it read twice still removes nothing.
+	r = claim(t, db, scheduler.Run{Trigger: scheduler.TriggerManual, Status: scheduler.StatusRunning})
+	r.Status, r.ListReads, r.Incomplete = scheduler.StatusSucceeded, 2, true
+	if _, d, err = db.FinishRun(r, []scheduler.Order{a}, t0.Add(11*time.Hour), nil); err != nil || len(d.Removed)+len(d.Missing) != 0 {
+		t.Errorf("incomplete read with ListReads 2: %+v, %v", d, err)
+	}
 }
 
 func TestChangeHistoryRecordsFieldsAndIsBounded(t *testing.T) {
