@@ -300,6 +300,10 @@ type State struct {
 	// FailureAlerted is set while a failure alert has been raised and no success followed.
 	FailureAlerted   bool      `json:"failure_alerted,omitempty"`
 	LastFailureAlert time.Time `json:"last_failure_alert,omitzero"`
+	// AlertedFailingSince is FailingSince as it was when the failure alert was raised, kept
+	// (by the alert policy) until recovery so the recovery alert can say how long scrapes
+	// failed: the scheduler clears FailingSince before the policy sees the success.
+	AlertedFailingSince time.Time `json:"alerted_failing_since,omitzero"`
 }
 
 // AlertKind names what an alert is about.
@@ -330,4 +334,68 @@ type Alert struct {
 	Attempts  int       `json:"attempts,omitempty"`
 	NextTry   time.Time `json:"next_try,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
+}
+
+// AlertDelivery is the state of alert delivery to Pushover as the notifier last saw it. The
+// notifier keeps it in the store, so `worktray status`, `diagnose`, `alerts show`, the alerts
+// control route and the settings window show it, also while no owner runs.
+type AlertDelivery struct {
+	// NeedsUser is set while Pushover refuses the API token or the user key (HTTP 400), or they
+	// are missing: no alert reaches Pushover until the user changes them.
+	NeedsUser *DeliveryProblem `json:"needs_user,omitempty"`
+	// Held is set while Pushover alerts wait: quiet hours, Pushover's rate limit, or an outage
+	// (sends failing, retried with backoff).
+	Held *DeliveryHold `json:"held,omitempty"`
+	// Pending is how many alerts wait in the outbox for Pushover.
+	Pending   int       `json:"pending"`
+	LastSent  time.Time `json:"last_sent,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+	// Remaining is Pushover's count of messages left this month from its last reply; -1 when
+	// unknown.
+	Remaining int       `json:"remaining"`
+	Updated   time.Time `json:"updated,omitzero"`
+	// CredentialsFP identifies the keys Pushover refused (a truncated SHA-256 of both, not a
+	// secret), so a restart keeps the block for the same keys and lifts it for new ones.
+	CredentialsFP string `json:"credentials_fp,omitempty"`
+}
+
+// DeliveryProblem is a delivery failure that only the user can fix.
+type DeliveryProblem struct {
+	Field   string    `json:"field"`   // pushover_token or pushover_user_key
+	Message string    `json:"message"` // what is wrong and where to fix it, in words
+	Since   time.Time `json:"since"`
+}
+
+// HoldReason says why Pushover alerts wait.
+type HoldReason string
+
+// The reasons alerts are held.
+const (
+	HoldQuietHours HoldReason = "quiet_hours"
+	HoldRateLimit  HoldReason = "rate_limit"
+	HoldOutage     HoldReason = "outage"
+)
+
+// DeliveryHold is a wait of the Pushover alerts that ends by itself.
+type DeliveryHold struct {
+	Reason  HoldReason `json:"reason"`
+	Until   time.Time  `json:"until,omitzero"` // UTC, when delivery is tried again
+	Message string     `json:"message"`        // in words
+}
+
+// Problems returns what the user should know about alert delivery, one sentence each: a
+// refused key first, then held alerts; none when alerts flow.
+func (d AlertDelivery) Problems() []string {
+	var out []string
+	if p := d.NeedsUser; p != nil {
+		out = append(out, p.Message)
+	}
+	if h := d.Held; h != nil {
+		msg := h.Message
+		if d.Pending > 0 {
+			msg = fmt.Sprintf("%s (%d waiting)", msg, d.Pending)
+		}
+		out = append(out, msg)
+	}
+	return out
 }

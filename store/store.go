@@ -37,7 +37,7 @@ var (
 	bucketRuns     = []byte("runs")     // 8-byte big-endian id → JSON scheduler.Run
 	bucketOrders   = []byte("orders")   // portal id → JSON orderRecord (see applyOrders for LastSeen)
 	bucketState    = []byte("state")    // "scheduler" → JSON scheduler.State
-	bucketKV       = []byte("kv")       // small values: "cookies", "orders_scraped_at"
+	bucketKV       = []byte("kv")       // small values: "cookies", "orders_scraped_at", "alert_delivery"
 	bucketSlots    = []byte("slots")    // 8-byte big-endian unix seconds of a slot → run id (since v2)
 	bucketRunning  = []byte("running")  // run id → empty, for runs whose status is "running" (since v2)
 	bucketOutbox   = []byte("outbox")   // 8-byte big-endian id → JSON scheduler.Alert (since v2)
