@@ -120,7 +120,7 @@ func runRemovalSequence(t *testing.T, db *DB, rng *rand.Rand, seq, steps int) {
 		default: // a read, complete or not, listing a random subset
 			complete := rng.IntN(4) != 0
 			confirmed := complete && rng.IntN(3) == 0 // the scraper read the list twice
-			listed := []scheduler.Order{} // an empty read is a read; nil would be "no read"
+			listed := []scheduler.Order{}             // an empty read is a read; nil would be "no read"
 			in := make([]bool, ids)
 			for i := range ids {
 				if rng.IntN(3) == 0 {
