@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"worktray/control"
 	"worktray/paths"
 	"worktray/scheduler"
 	"worktray/scraper"
@@ -146,11 +148,18 @@ func TestHeadlessDemoOwner(t *testing.T) {
 	}
 }
 
-// TestShutdownCancelsRunningScrape sends SIGTERM in the middle of a scrape of a slow portal: the
-// run is recorded as canceled and the process exits 0 without leaving a browser behind.
+// TestShutdownCancelsRunningScrape sends SIGTERM, and SIGHUP (the terminal of `worktray run
+// --headless` closed), in the middle of a scrape of a slow portal: each is a clean stop, the run
+// is recorded as canceled and the process exits 0 without leaving a browser behind.
 func TestShutdownCancelsRunningScrape(t *testing.T) {
 	requireChromium(t)
 	bin := buildBinary(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) { shutdownMidScrape(t, bin, sig) })
+	}
+}
+
+func shutdownMidScrape(t *testing.T, bin string, sig syscall.Signal) {
 	portal := demoportal.New(demoportal.Options{Seed: 3, Count: 30, Faults: demoportal.Faults{Latency: 3 * time.Second}})
 	base, stop, err := portal.Start("127.0.0.1:0")
 	if err != nil {
@@ -188,12 +197,23 @@ func TestShutdownCancelsRunningScrape(t *testing.T) {
 	}
 	defer func() { _ = scrape.Process.Kill(); _ = scrape.Wait() }()
 	logEvent(t, p.LogDir, "scheduled job starting", nil, 15*time.Second)
-	time.Sleep(500 * time.Millisecond)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	// Mid-scrape: the browser is up and the run has reported progress past its start.
+	c := control.NewClient(p.Socket)
+	defer c.Close()
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		st, err := c.Status(context.Background())
+		if err == nil && st.Running != nil && st.Progress != nil && st.Progress.Stage != scheduler.StageStarting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the scrape did not get under way: %+v %v", st, err)
+		}
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	if code := waitExit(t, cmd, 20*time.Second); code != 0 {
-		t.Fatalf("exit code %d after SIGTERM, want 0", code)
+		t.Fatalf("exit code %d after %v, want 0", code, sig)
 	}
 	db, err = store.Open(p.DB, store.Options{ReadOnly: true})
 	if err != nil {
@@ -202,7 +222,7 @@ func TestShutdownCancelsRunningScrape(t *testing.T) {
 	defer db.Close()
 	runs, _ := db.LatestRuns(10)
 	if len(runs) != 1 || runs[0].Status != scheduler.StatusCanceled {
-		t.Fatalf("runs after SIGTERM mid-scrape: %+v, want one canceled run", runs)
+		t.Fatalf("runs after %v mid-scrape: %+v, want one canceled run", sig, runs)
 	}
 	if n := countChromium(t, filepath.Join(dir, "tmp")); n != 0 {
 		t.Fatalf("%d browser processes left", n)

@@ -36,7 +36,12 @@ func cmdDiagnose(ctx context.Context, e *env, args []string) error {
 	now := e.now()
 	var d diagnosis
 	st, local, err := e.status(ctx)
+	silent := errors.Is(err, control.ErrNotResponding)
 	switch {
+	case silent:
+		// The owner holds the store and the socket but does not answer: nothing more can be
+		// read; say so, with the paths.
+		d.add("owner", control.CheckFail, "", "%s", notRespondingMessage(err))
 	case errors.Is(err, errNeverRan):
 		d.add("owner", control.CheckFail, "start it with `worktray` or `worktray run --headless`", "worktray is not running")
 		d.add("store", control.CheckWarn, "", "no store at %s yet: worktray has never run with this data directory", e.paths.DB)
@@ -68,7 +73,9 @@ func cmdDiagnose(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	e.socketCheck(&d, local, *fix)
+	if !silent {
+		e.socketCheck(&d, local, *fix)
+	}
 	e.pathChecks(&d)
 	d.Healthy = true
 	for _, c := range d.Checks {
@@ -81,7 +88,10 @@ func cmdDiagnose(ctx context.Context, e *env, args []string) error {
 	} else {
 		printDiagnosis(e, d, *fix)
 	}
-	if !d.Healthy {
+	switch {
+	case silent:
+		return exitWith(ExitNotResponding, nil)
+	case !d.Healthy:
 		return exitWith(ExitUnhealthy, nil)
 	}
 	return nil
@@ -163,6 +173,22 @@ func statusChecks(d *diagnosis, st control.Status, now time.Time, threshold int)
 	}
 	if st.Running != nil {
 		d.add("running", control.CheckInfo, "", "run %d since %s", st.Running.ID, clock(st.Running.Started, now))
+	}
+	if st.Stuck != "" {
+		since := ""
+		if !st.StuckSince.IsZero() {
+			since = " since " + clock(st.StuckSince, now)
+		}
+		d.add("scheduler", control.CheckFail, "see the log; `worktray schedule show` and `worktray schedule set` check the schedule",
+			"stuck%s: it cannot arm its next run: %s", since, st.Stuck)
+	}
+	if st.StorageError != "" {
+		lost := ""
+		if st.Unrecorded > 0 {
+			lost = fmt.Sprintf("; %d run%s could not be recorded", st.Unrecorded, plural(st.Unrecorded))
+		}
+		d.add("store writes", control.CheckFail, "free space on the disk that holds the data directory (or fix its permissions); worktray goes on trying",
+			"the store cannot be written: %s%s", st.StorageError, lost)
 	}
 	if st.Overdue() {
 		d.add("overdue", control.CheckWarn, "`worktray diagnose --fix` starts it now (with worktray running)",

@@ -47,7 +47,11 @@ func (db *DB) SaveSchedule(s scheduler.Schedule) error {
 		if err != nil {
 			return err
 		}
-		return putJSON(b, keySchedule, s)
+		if err := putJSON(b, keySchedule, s); err != nil {
+			return err
+		}
+		_, err = bumpRevision(tx, string(keySchedule)) // revisions.go
+		return err
 	})
 }
 
@@ -88,7 +92,11 @@ func (db *DB) PutSetting(key string, v any) error {
 		if err != nil {
 			return err
 		}
-		return b.Put([]byte(key), data)
+		if err := b.Put([]byte(key), data); err != nil {
+			return err
+		}
+		_, err = bumpRevision(tx, key) // revisions.go
+		return err
 	})
 }
 
