@@ -16,7 +16,10 @@
 //	POST /api/pause, /api/resume  200 Status
 //	GET  /api/history?n=20&failed=true   {"runs": [Run]}
 //	GET  /api/runs/{id}           Run; 404 code not_found
-//	GET  /api/orders?removed=true {"orders": [Order]}
+//	GET  /api/orders?removed=true&new=true&changed=true&sort=COLUMN  {"orders": [Order]} (soonest visit first)
+//	GET  /api/orders/{id}[?by=number]  OrderDetail {"order", "history"}; 404 code not_found
+//	GET  /api/orders/{id}/history  {"history": [OrderChange]} (newest first)
+//	POST /api/marks/seen          {"portal_ids": [...]} or {"all": true} → {"cleared": n}
 //	GET  /api/schedule            ScheduleInfo
 //	PUT  /api/schedule            ScheduleInfo; 422 code invalid naming the fields, nothing saved
 //	POST /api/schedule/preview?n=5  ScheduleInfo (not saved); 422 as above
@@ -27,6 +30,7 @@
 //	POST /api/diagnose            {"fix": bool} → Diagnosis (fix starts an overdue slot)
 //	GET  /api/portal, PUT /api/portal, POST /api/portal/test
 //	GET  /api/alerts, PUT /api/alerts, POST /api/alerts/test
+//	GET  /api/alerts/outbox       OutboxResponse {"pending", "sent", "delivery"}
 //	GET  /api/retention           store.Retention
 //	PUT  /api/retention           store.Retention; 422 code invalid naming keep_runs, nothing saved
 package control
@@ -49,6 +53,8 @@ type OwnerInfo struct {
 	DataDir  string    `json:"data_dir,omitempty"`
 	LogDir   string    `json:"log_dir,omitempty"`
 	Socket   string    `json:"socket,omitempty"`
+	// VisitsFile is the iCalendar file of the visits the owner keeps current (visits.ics).
+	VisitsFile string `json:"visits_file,omitempty"`
 }
 
 // Status is the answer to GET /api/status: the scheduler's snapshot and who the owner is.
@@ -63,6 +69,9 @@ type Status struct {
 	// StaleRuns are runs still marked running although no owner runs (read from the store only;
 	// the owner marks them interrupted when it starts).
 	StaleRuns []scheduler.Run `json:"stale_runs,omitempty"`
+	// Alerts is the alert delivery state when something in it needs the user (Pushover refuses
+	// a key, alerts are held); nil while alerts flow.
+	Alerts *scheduler.AlertDelivery `json:"alerts,omitempty"`
 	// NeedsSetup is true while no portal is set up (no portal address stored): nothing can be
 	// scraped until the user sets one (Settings → Portal, or `worktray portal set`).
 	NeedsSetup bool `json:"needs_setup,omitempty"`
