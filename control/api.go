@@ -228,6 +228,9 @@ type AlertsInfo struct {
 	PushoverKeysSet bool            `json:"pushover_keys_set"`
 	// Revision counts the alert settings' saves; see ScheduleInfo.Revision and SetAlertsAt.
 	Revision uint64 `json:"revision"`
+	// Delivery is the state of alert delivery: a Pushover key refused (HTTP 400), alerts held
+	// (quiet hours, rate limit, outage), how many wait.
+	Delivery *scheduler.AlertDelivery `json:"delivery,omitempty"`
 }
 
 // RetentionInfo answers GET and PUT /api/retention: the retention and its revision (see
