@@ -10,8 +10,8 @@ import (
 	"worktray/control"
 	"worktray/notify"
 	"worktray/paths"
-	"worktray/scraper"
 	"worktray/scheduler"
+	"worktray/scraper"
 	"worktray/secret"
 	"worktray/store"
 )
