@@ -75,26 +75,29 @@ type StageTiming struct {
 
 // Run is the record of one run (or of a coalesced set of missed slots). Every instant is UTC.
 type Run struct {
-	ID          uint64        `json:"id"`
-	Trigger     Trigger       `json:"trigger"`
-	Slot        time.Time     `json:"slot,omitzero"` // the slot this run is for; zero for manual runs
-	Attempt     int           `json:"attempt"`       // 1 for the first attempt at a slot
-	Started     time.Time     `json:"started,omitzero"`
-	Finished    time.Time     `json:"finished,omitzero"`
-	Status      RunStatus     `json:"status"`
-	ErrorClass  ErrorClass    `json:"error_class,omitempty"`
-	Message     string        `json:"message,omitempty"`
-	MissedSlots []time.Time   `json:"missed_slots,omitempty"` // for StatusMissed: every slot it stands for
-	CatchUp     bool          `json:"catch_up,omitempty"`     // for StatusMissed: a scrape follows (or is running)
-	Found       int           `json:"found"`
-	New         int           `json:"new"`
-	Changed     int           `json:"changed"`
-	Removed     int           `json:"removed"`
-	LargeDrop   bool          `json:"large_drop,omitempty"` // more than half of the stored orders disappeared
-	Duration    time.Duration `json:"duration_ns"`
-	Stages      []StageTiming `json:"stages,omitempty"`
-	PID         int           `json:"pid"`
-	Artifacts   []string      `json:"artifacts,omitempty"` // screenshot and HTML files kept for a failure
+	ID          uint64      `json:"id"`
+	Trigger     Trigger     `json:"trigger"`
+	Slot        time.Time   `json:"slot,omitzero"` // the slot this run is for; zero for manual runs
+	Attempt     int         `json:"attempt"`       // 1 for the first attempt at a slot
+	Started     time.Time   `json:"started,omitzero"`
+	Finished    time.Time   `json:"finished,omitzero"`
+	Status      RunStatus   `json:"status"`
+	ErrorClass  ErrorClass  `json:"error_class,omitempty"`
+	Message     string      `json:"message,omitempty"`
+	MissedSlots []time.Time `json:"missed_slots,omitempty"` // for StatusMissed: every slot it stands for
+	CatchUp     bool        `json:"catch_up,omitempty"`     // for StatusMissed: a scrape follows (or is running)
+	Found       int         `json:"found"`
+	New         int         `json:"new"`
+	Changed     int         `json:"changed"`
+	Removed     int         `json:"removed"`
+	// Missing is how many active orders this complete read lacked for the first time: kept,
+	// and removed only if the next complete read lacks them too.
+	Missing   int           `json:"missing,omitempty"`
+	LargeDrop bool          `json:"large_drop,omitempty"` // more than half of the stored orders disappeared
+	Duration  time.Duration `json:"duration_ns"`
+	Stages    []StageTiming `json:"stages,omitempty"`
+	PID       int           `json:"pid"`
+	Artifacts []string      `json:"artifacts,omitempty"` // screenshot and HTML files kept for a failure
 	// Incomplete is set when the scraper did not report a complete read of the list
 	// (ScrapeResult.Complete false): the orders it read are applied, but none is marked missing
 	// or removed.
@@ -106,13 +109,13 @@ type Run struct {
 }
 
 // Changes says what a succeeded run changed in the stored orders: "3 new, 2 changed, 1
-// removed", or "" when nothing changed.
+// removed, 2 missing", or "" when nothing changed.
 func (r Run) Changes() string {
 	var ch []string
 	for _, c := range []struct {
 		n    int
 		what string
-	}{{r.New, "new"}, {r.Changed, "changed"}, {r.Removed, "removed"}} {
+	}{{r.New, "new"}, {r.Changed, "changed"}, {r.Removed, "removed"}, {r.Missing, "missing"}} {
 		if c.n > 0 {
 			ch = append(ch, fmt.Sprintf("%d %s", c.n, c.what))
 		}

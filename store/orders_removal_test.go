@@ -337,6 +337,9 @@ func TestIncompleteReadRemovesNothingAndListingClearsMissing(t *testing.T) {
 	// Complete read lacking B: missing. An incomplete read lacking it: still missing, not removed.
 	d := apply(t0.Add(5*time.Hour), false, a)
 	wantIDs(t, "missing", d.Missing, []string{"B"})
+	if runs, _ := db.LatestRuns(1); len(runs) != 1 || runs[0].Missing != 1 || runs[0].Removed != 0 {
+		t.Errorf("the run of the read that lacked B: %+v, want 1 missing, none removed", runs)
+	}
 	d = apply(t0.Add(6*time.Hour), true, a)
 	wantIDs(t, "removed by an incomplete read", d.Removed, nil)
 	// An incomplete read that lists B clears it.

@@ -204,6 +204,7 @@ func (db *DB) FinishRun(run scheduler.Run, orders []scheduler.Order, at time.Tim
 				return err
 			}
 			run.Found, run.New, run.Changed, run.Removed = diff.Found, len(diff.New), len(diff.Changed), len(diff.Removed)
+			run.Missing = len(diff.Missing)
 		}
 		st, err := loadState(tx)
 		if err != nil {
