@@ -35,7 +35,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// the running scrape is canceled and recorded, the browser closed, the store closed.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	return cli.Execute(ctx, args, program(stdout, stderr))
+}
 
+// program is the whole command line: the client commands of package cli, and the owner, `ui`
+// and `demo-portal`, which main runs itself.
+func program(stdout, stderr io.Writer) cli.Program {
 	var of ownerFlags
 	var df demoFlags
 	ownerCmd := func(name string) cli.External {
@@ -48,7 +53,7 @@ $DISPLAY it runs headless. --demo starts it on the bundled demo portal in a data
 its own. SIGINT, SIGTERM and SIGHUP stop it cleanly (a running scrape is recorded canceled).`,
 			Run: func(ctx context.Context, args []string) int { return runOwnerCommand(ctx, name, args, &of, stderr) }}
 	}
-	return cli.Execute(ctx, args, cli.Program{
+	return cli.Program{
 		IO:    cli.IO{In: os.Stdin, Out: stdout, Err: stderr, LocalDiagnostics: owner.LocalDiagnostics},
 		Owner: ownerCmd(""),
 		Externals: []cli.External{
@@ -63,7 +68,7 @@ a list in pages, detail pages, and switches for the faults real portals have. Si
 				Flags: df.register,
 				Run:   func(ctx context.Context, args []string) int { return runDemoPortal(ctx, args, &df, stdout, stderr) }},
 		},
-	})
+	}
 }
 
 // commonFlags are the flags every command takes.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -146,6 +147,56 @@ func TestHeadlessDemoOwner(t *testing.T) {
 	if running, _ := db.RunningRuns(); len(running) != 0 {
 		t.Fatalf("runs left running: %+v", running)
 	}
+	db.Close()
+
+	// A restart serves the demo from the same address: its first scrape finds the same 52
+	// orders, none new and none changed (the portal's port is not part of an order).
+	cmd = startOwner(t, bin, dir, "--demo")
+	var second map[string]any
+	deadline := time.Now().Add(60 * time.Second)
+	for second == nil && time.Now().Before(deadline) {
+		if recs := logEvents(p.LogDir, "job event", map[string]string{"event": "succeeded"}); len(recs) >= 2 {
+			second = recs[1]
+		} else {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if second == nil {
+		t.Fatal("no second demo scrape after the restart")
+	}
+	if second["found"] != float64(52) || second["new"] != float64(0) || second["changed"] != float64(0) {
+		t.Fatalf("scrape after a restart: %v, want 52 found, none new or changed", second)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitExit(t, cmd, 20*time.Second)
+}
+
+// logEvents returns every log record with this message and these string attributes, in order.
+func logEvents(logDir, msg string, attrs map[string]string) []map[string]any {
+	var out []map[string]any
+	files, _ := filepath.Glob(filepath.Join(logDir, "worktray-*.jsonl"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+	lines:
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			var rec map[string]any
+			if json.Unmarshal(line, &rec) != nil || rec["msg"] != msg {
+				continue
+			}
+			for k, v := range attrs {
+				if s, _ := rec[k].(string); s != v {
+					continue lines
+				}
+			}
+			out = append(out, rec)
+		}
+	}
+	return out
 }
 
 // TestShutdownCancelsRunningScrape sends SIGTERM, and SIGHUP (the terminal of `worktray run

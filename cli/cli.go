@@ -40,6 +40,9 @@ const (
 	// ExitStale: a settings write was based on an old revision (someone else saved first);
 	// nothing changed. It is the conflict code.
 	ExitStale = ExitConflict
+	// ExitStore: the store is damaged, empty or unreadable (the message names the file, the
+	// newest backup and the restore command), or a write to it did not reach the disk.
+	ExitStore = 8
 
 	// The outcome of `scrape` (also for a run it followed).
 	ExitLoginFailed   = 10
@@ -110,7 +113,7 @@ var commands = map[string]command{
 	"resume":    {cmdResume, "resume scheduled runs"},
 	"history":   {cmdHistory, "list recent runs [-n N] [--failed]"},
 	"orders":    {cmdOrders, "list the stored work orders [--new] [--changed] [--sort COL] [--csv|--ics|--json]; orders show NUMBER"},
-	"backup":    {cmdBackup, "write a consistent copy of the store to FILE"},
+	"backup":    {cmdBackup, "write a consistent copy of the store to FILE; list or restore the daily backups"},
 	"diagnose":  {cmdDiagnose, "check everything worktray depends on [--fix]"},
 	"schedule":  {cmdSchedule, "show or set the schedule: schedule show | schedule set --minute 15 ..."},
 	"portal":    {cmdPortal, "portal show | portal set --url U --username N | portal test"},
@@ -198,6 +201,7 @@ func (e *env) exit(err error) int {
 		xe *exitError
 		ue usageError
 		ve scheduler.ValidationError
+		ce *store.CorruptError
 	)
 	code := ExitError
 	msg := err.Error()
@@ -229,6 +233,16 @@ func (e *env) exit(err error) int {
 		msg = "no scrape is running"
 	case errors.Is(err, scheduler.ErrNotStarted):
 		msg = "worktray is starting or stopping and cannot take this now; try again in a moment"
+	case errors.As(err, &ce):
+		// The store's own text names the file and the way out; say which data directory the
+		// restore command needs when it came from the command line.
+		code = ExitStore
+		msg = ce.Error()
+		if e.dataDir != "" {
+			msg += fmt.Sprintf(" (add --data-dir %s to the commands)", e.dataDir)
+		}
+	case errors.Is(err, store.ErrWriteFailed):
+		code = ExitStore
 	case errors.Is(err, context.Canceled):
 		return ExitDetached
 	}

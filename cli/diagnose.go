@@ -34,7 +34,10 @@ func cmdDiagnose(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	now := e.now()
-	var d diagnosis
+	var (
+		d       diagnosis
+		damaged *store.CorruptError
+	)
 	st, local, err := e.status(ctx)
 	silent := errors.Is(err, control.ErrNotResponding)
 	switch {
@@ -45,6 +48,13 @@ func cmdDiagnose(ctx context.Context, e *env, args []string) error {
 	case errors.Is(err, errNeverRan):
 		d.add("owner", control.CheckFail, "start it with `worktray` or `worktray run --headless`", "worktray is not running")
 		d.add("store", control.CheckWarn, "", "no store at %s yet: worktray has never run with this data directory", e.paths.DB)
+	case errors.As(err, &damaged):
+		d.add("owner", control.CheckFail, "restore a backup first (see the store check)", "worktray is not running (it refuses to start on this store)")
+		fix := "stop worktray, then `worktray backup restore FILE` (see `worktray backup list`)"
+		if damaged.Backup != "" {
+			fix = "`worktray backup restore " + damaged.Backup + "` (the damaged file is kept aside)"
+		}
+		d.add("store integrity", control.CheckFail, fix, "%v", damaged)
 	case err != nil:
 		return err
 	default:
@@ -73,6 +83,7 @@ func cmdDiagnose(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
+	e.backupCheck(&d)
 	if !silent {
 		e.socketCheck(&d, local, *fix)
 	}

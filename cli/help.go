@@ -26,6 +26,8 @@ const ExitCodesHelp = `Exit codes:
   5   conflict: nothing to cancel, or the settings changed since they were read
   6   diagnose found a failing check
   7   the worktray owner is running but not responding
+  8   the store is damaged, empty or unreadable (the message names the newest backup
+      and the restore command), or could not be written (disk full)
   Status (worktray status):
   20  the portal is not set up
   21  scheduled scrapes are failing

@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"golang.org/x/term"
 
 	"worktray/calendar"
 	"worktray/control"
@@ -145,19 +142,6 @@ func countMarked(orders []scheduler.Order) int {
 		}
 	}
 	return n
-}
-
-// terminalWidth returns the width of w when it is a terminal, else 0 (no limit).
-func terminalWidth(w io.Writer) int {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return 0
-	}
-	width, _, err := term.GetSize(int(f.Fd()))
-	if err != nil {
-		return 0
-	}
-	return width
 }
 
 // printOrdersTable prints the orders table: mark, number, visit, customer, site, city, service.

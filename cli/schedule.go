@@ -160,7 +160,7 @@ func scheduleSet(ctx context.Context, e *env, args []string) error {
 		}
 	default:
 		// No owner runs: write the store directly, with the same validation and revision check
-		// the owner applies (store.SaveScheduleAt). The owner uses it when it starts.
+		// the owner applies (store.SaveScheduleRev). The owner uses it when it starts.
 		if err := sc.Validate(); err != nil {
 			return err
 		}
@@ -168,7 +168,7 @@ func scheduleSet(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		n, err := db.SaveScheduleAt(rev.based(cur.Revision), sc)
+		n, err := db.SaveScheduleRev(rev.based(cur.Revision), sc)
 		if cerr := db.Close(); err == nil {
 			err = cerr
 		}

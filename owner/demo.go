@@ -3,6 +3,8 @@ package owner
 import (
 	"context"
 	"errors"
+	"net"
+	"net/url"
 	"sync"
 	"time"
 
@@ -18,7 +20,10 @@ import (
 // setup step failing does not leave it serving.
 func (o *owner) demo(context.Context) ([]part, error) {
 	portal := demoportal.New(demoportal.Options{Seed: 1, Count: 52})
-	base, stop, err := portal.Start("127.0.0.1:0")
+	base, stop, err := portal.Start(o.demoAddr())
+	if err != nil {
+		base, stop, err = portal.Start("127.0.0.1:0") // that port is taken now: any free one
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -54,4 +59,19 @@ func (o *owner) demo(context.Context) ([]part, error) {
 			return nil
 		}},
 	}, nil
+}
+
+// demoAddr is the loopback address the demo portal served from in this data directory before,
+// so that its orders' portal links, and so the orders, stay the same across restarts; a free
+// port ("127.0.0.1:0") the first time.
+func (o *owner) demoAddr() string {
+	var prev scraper.Settings
+	if ok, err := o.db.Setting(scraper.SettingsKey, &prev); err != nil || !ok {
+		return "127.0.0.1:0"
+	}
+	u, err := url.Parse(prev.URL)
+	if err != nil || u.Hostname() != "127.0.0.1" || u.Port() == "" {
+		return "127.0.0.1:0"
+	}
+	return net.JoinHostPort("127.0.0.1", u.Port())
 }

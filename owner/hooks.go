@@ -111,7 +111,7 @@ func (o *owner) setPortal(ctx context.Context, in control.PortalInput) (control.
 // testLogin signs in with the saved settings in a browser of its own (not the scheduler's: a
 // login test is not a scrape and reads no orders).
 func (o *owner) testLogin(ctx context.Context) error {
-	p := &portalScraper{db: o.db, secrets: o.secrets, artifacts: o.paths.ArtifactDir, log: o.log}
+	p := &portalScraper{db: o.db, secrets: o.secrets, artifacts: o.paths.ArtifactDir, log: o.log, dataDir: o.paths.DataDir}
 	s, err := p.build(false)
 	if err != nil {
 		return err

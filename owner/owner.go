@@ -128,6 +128,7 @@ func Run(ctx context.Context, opts Options) error {
 	}()
 	o := &owner{opts: opts, paths: p, log: log, db: db, secrets: secrets}
 	defer o.cleanup.run()
+	o.sweepBrowsers(ctx)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

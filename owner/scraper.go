@@ -15,7 +15,7 @@ import (
 // scraper returns the scraper the scheduler runs, and the parts it needs: with --demo, the
 // bundled demo portal in this process (loopback) and a first scrape at once (demo.go).
 func (o *owner) scraper(ctx context.Context) (scheduler.Scraper, []part, error) {
-	scr := &portalScraper{db: o.db, secrets: o.secrets, artifacts: o.paths.ArtifactDir, log: o.log}
+	scr := &portalScraper{db: o.db, secrets: o.secrets, artifacts: o.paths.ArtifactDir, log: o.log, dataDir: o.paths.DataDir}
 	if !o.opts.Demo {
 		return scr, nil, nil
 	}
@@ -33,6 +33,7 @@ type portalScraper struct {
 	secrets   *secret.Store
 	artifacts string
 	log       *slog.Logger
+	dataDir   string // names the browser's profile directory, for the sweep at start
 }
 
 // Scrape implements scheduler.Scraper.
@@ -66,7 +67,8 @@ func (p *portalScraper) build(cookies bool) (*scraper.Scraper, error) {
 		return nil, fmt.Errorf("reading the portal password: %w", err)
 	}
 	cfg := scraper.Config{Profile: prof, BaseURL: ps.URL, Username: ps.Username, Password: password,
-		BrowserPath: ps.BrowserPath, ArtifactDir: p.artifacts, Logger: p.log}
+		BrowserPath: ps.BrowserPath, ArtifactDir: p.artifacts, Logger: p.log,
+		DataDir: p.dataDir, Secrets: p.secretValues()}
 	if cookies {
 		cfg.Cookies = p.db
 	}

@@ -85,11 +85,15 @@ type Run struct {
 	ErrorClass  ErrorClass  `json:"error_class,omitempty"`
 	Message     string      `json:"message,omitempty"`
 	MissedSlots []time.Time `json:"missed_slots,omitempty"` // for StatusMissed: every slot it stands for
-	CatchUp     bool        `json:"catch_up,omitempty"`     // for StatusMissed: a scrape follows (or is running)
-	Found       int         `json:"found"`
-	New         int         `json:"new"`
-	Changed     int         `json:"changed"`
-	Removed     int         `json:"removed"`
+	// CoveredSlots are earlier slots, still within their grace period when the run started,
+	// that the run also stands for: one scrape brings the orders up to date for all of them.
+	// They are claimed with Slot (first attempts only).
+	CoveredSlots []time.Time `json:"covered_slots,omitempty"`
+	CatchUp      bool        `json:"catch_up,omitempty"` // for StatusMissed: a scrape follows (or is running)
+	Found        int         `json:"found"`
+	New          int         `json:"new"`
+	Changed      int         `json:"changed"`
+	Removed      int         `json:"removed"`
 	// Missing is how many active orders this complete read lacked for the first time: kept,
 	// and removed only if the next complete read lacks them too.
 	Missing   int           `json:"missing,omitempty"`
@@ -307,6 +311,23 @@ type State struct {
 	// (by the alert policy) until recovery so the recovery alert can say how long scrapes
 	// failed: the scheduler clears FailingSince before the policy sees the success.
 	AlertedFailingSince time.Time `json:"alerted_failing_since,omitzero"`
+	// Owed lists slots that came due and were not yet run nor recorded missed when the
+	// schedule changed (an overdue slot, or slots that passed while no owner ran): each is
+	// run or recorded missed whatever the schedule in force, unless the scheduler is paused.
+	// Saving a schedule (store SaveScheduleAt) fills it.
+	Owed []time.Time `json:"owed,omitempty"`
+	// Retry is the retry armed for a failed run, kept so that it survives a restart.
+	Retry *PendingRetry `json:"retry,omitempty"`
+}
+
+// PendingRetry is a retry of a failed run that is armed but has not started. Every instant is
+// UTC.
+type PendingRetry struct {
+	Slot    time.Time `json:"slot,omitzero"` // the slot retried; zero for a catch-up run
+	Attempt int       `json:"attempt"`       // the attempt the retry will be (2 for the first retry)
+	At      time.Time `json:"at"`            // when it starts
+	// NextSlot is the slot after the failure: the retry is dropped once it has come.
+	NextSlot time.Time `json:"next_slot,omitzero"`
 }
 
 // AlertKind names what an alert is about.
@@ -320,6 +341,8 @@ const (
 	AlertLargeDrop AlertKind = "large_drop"
 	AlertNewOrders AlertKind = "new_orders"
 	AlertTest      AlertKind = "test"
+	// AlertStuck: the scheduler cannot arm its next slot (see Snapshot.Stuck).
+	AlertStuck AlertKind = "stuck"
 )
 
 // Alert is a message for the user, kept in the store's outbox until it is delivered.

@@ -72,6 +72,12 @@ func bumpRevision(tx *bbolt.Tx, key string) (uint64, error) {
 	return revs[key], putJSON(b, keyRevisions, revs)
 }
 
+// revisionIn returns the revision of setting key inside tx.
+func revisionIn(tx *bbolt.Tx, key string) (uint64, error) {
+	revs, err := loadRevisions(tx)
+	return revs[key], err
+}
+
 // checkRevision returns a *StaleRevisionError when setting key is not at revision based.
 func checkRevision(tx *bbolt.Tx, key string, based uint64) error {
 	revs, err := loadRevisions(tx)
@@ -96,14 +102,17 @@ func (db *DB) Revision(key string) (uint64, error) {
 	return rev, err
 }
 
-// SaveScheduleAt validates s and saves it if the schedule is still at revision based, and
-// returns its new revision. An invalid schedule is refused with its scheduler.ValidationError,
-// a stale revision with a *StaleRevisionError; either way nothing is written. Safe for
-// concurrent use.
-func (db *DB) SaveScheduleAt(based uint64, s scheduler.Schedule) (uint64, error) {
-	if err := s.Validate(); err != nil {
+// SaveScheduleRev validates s and saves it if the schedule is still at revision based, and
+// returns its new revision; like SaveScheduleAt at the store's clock's now, it settles the
+// account of the schedule it replaces. An invalid schedule is refused with its
+// scheduler.ValidationError, a stale revision with a *StaleRevisionError; either way nothing is
+// written. Safe for concurrent use.
+func (db *DB) SaveScheduleRev(based uint64, s scheduler.Schedule) (uint64, error) {
+	now := db.clock.Now()
+	if err := s.ValidateAt(now); err != nil {
 		return 0, db.wrap("save schedule", err)
 	}
+	now = utc(now)
 	var rev uint64
 	err := db.update("save schedule", func(tx *bbolt.Tx) error {
 		if err := checkRevision(tx, string(keySchedule), based); err != nil {
@@ -113,10 +122,10 @@ func (db *DB) SaveScheduleAt(based uint64, s scheduler.Schedule) (uint64, error)
 		if err != nil {
 			return err
 		}
-		if err := putJSON(b, keySchedule, s); err != nil {
+		if err := saveSchedule(tx, b, s, now); err != nil {
 			return err
 		}
-		rev, err = bumpRevision(tx, string(keySchedule))
+		rev, err = revisionIn(tx, string(keySchedule))
 		return err
 	})
 	return rev, err

@@ -84,7 +84,7 @@ func TestRevisionsRandomized(t *testing.T) {
 			if mode == 0 {
 				err = db.SaveSchedule(sc)
 			} else {
-				rev, err = db.SaveScheduleAt(based, sc)
+				rev, err = db.SaveScheduleRev(based, sc)
 			}
 			if mode != 3 {
 				n = sc.Minute
