@@ -64,7 +64,10 @@ writes the CSV or calendar to FILE and says how many rows it wrote. An order sta
 changed until it has been seen (opened here or in the window, or "Mark all seen"); --new and
 --changed list only those. "orders show NUMBER" prints one order in full with its change
 history, and marks it seen.`,
-		subs: []subcommand{{"show", "print one order in full, with its change history", ""}}},
+		subs: []subcommand{{"show", "print one order in full, with its change history", `"worktray orders show NUMBER" prints the order with work-order number NUMBER (any case):
+every field including the profile's custom fields, the instructions with their line breaks,
+the address, the portal link, first seen, last changed and its change history, newest first.
+The order then counts as seen: its new or changed mark is cleared (this needs worktray running).`}}},
 	"backup": {use: "FILE | list | restore FILE", long: `"backup FILE" writes a consistent copy of the store to FILE while worktray runs.
 "backup list" lists the automatic daily backups; "backup restore FILE" puts one back (refused
 while the owner runs).`,
