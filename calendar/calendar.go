@@ -110,7 +110,7 @@ func Build(orders []scheduler.Order, opts Options) (*ics.Calendar, int) {
 	for i := range orders {
 		sorted[i] = &orders[i]
 	}
-	slices.SortFunc(sorted, func(a, b *scheduler.Order) int { return store.CompareVisit(*a, *b) })
+	slices.SortFunc(sorted, store.CompareVisitRef)
 	n := 0
 	for _, o := range sorted {
 		if e := event(o, opts); e != nil {

@@ -269,7 +269,10 @@ func ordersScrapedAt(tx *bbolt.Tx) (time.Time, error) {
 // CompareVisit orders work orders by visit, soonest first: visit date, then visit time (an
 // order with only a date first), then number, then portal id; an order with no visit date
 // comes last. It is the default order of every list of orders (CLI, windows, calendar).
-func CompareVisit(a, b scheduler.Order) int {
+func CompareVisit(a, b scheduler.Order) int { return CompareVisitRef(&a, &b) }
+
+// CompareVisitRef is CompareVisit over pointers, for sorting without copying orders.
+func CompareVisitRef(a, b *scheduler.Order) int {
 	if (a.VisitDate == "") != (b.VisitDate == "") {
 		if a.VisitDate == "" {
 			return 1
