@@ -90,6 +90,16 @@ func TestOrdersMarksDetailAndHistory(t *testing.T) {
 		t.Errorf("marked orders after Mark all seen: %v", numbers(left))
 	}
 
+	// A portal id with a slash and a space is one path segment.
+	odd := testOrder("A/B 7", "W-7", "2026-03-20", "Site D")
+	h.scrapeOrders(a, b, c, odd)
+	if d, err := h.client.Order(ctx, "A/B 7"); err != nil || d.Order.Number != "W-7" {
+		t.Errorf("Order(A/B 7) = %+v, %v", d.Order, err)
+	}
+	if n, err := h.client.MarkSeen(ctx, "A/B 7"); err != nil || n != 1 {
+		t.Errorf("MarkSeen(A/B 7) = %d, %v", n, err)
+	}
+
 	for _, c := range []struct{ method, path, body, field string }{
 		{"GET", "/api/orders?sort=colour", "", "sort"},
 		{"GET", "/api/orders?new=maybe", "", "new"},
