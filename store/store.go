@@ -9,6 +9,12 @@
 //
 // Every method is one bbolt transaction, so a multi-step write is all or nothing, and a *DB is
 // safe for concurrent use by many goroutines.
+//
+// The file is checked at every open (verify.go): a damaged, empty or unreadable existing file
+// is never replaced or taken for a new store, and a damaged page met later by a read is an
+// error, never a panic: both are a *CorruptError naming the file and the newest backup. A
+// write that does not reach the disk is ErrWriteFailed (errors.go). Backups: Backup (a
+// consistent copy), DailyBackup and ListBackups (backups.go), Restore (restore.go).
 package store
 
 import (
