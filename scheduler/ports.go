@@ -79,7 +79,9 @@ type Store interface {
 	// FinishRun records the outcome in one transaction. A run with ID 0 is inserted first and
 	// its slots claimed as ClaimRun does (ErrSlotClaimed if taken), so a missed record and its
 	// alerts are written together. When orders is non-nil it applies them as
-	// a diff (new, changed, soft removal), then calls decide (may be nil) with the run, the diff
+	// a diff (new, changed, missing, soft removal confirmed by a second complete read; a run
+	// with Incomplete set removes nothing, one with ListReads ≥ 2 confirms at once), then calls
+	// decide (may be nil) with the run, the diff
 	// and the state to update, and appends the alerts it returns to the outbox, then saves the
 	// run and the state. Nothing is written if decide or any step fails.
 	FinishRun(run Run, orders []Order, at time.Time, decide func(run *Run, diff Diff, st *State) []Alert) (Run, Diff, error)
