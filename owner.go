@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"worktray/app/launcher"
+	"worktray/app/tray"
 	"worktray/notify"
 	"worktray/paths"
 	"worktray/scheduler"
@@ -66,6 +67,7 @@ type owner struct {
 	policy   *notify.Policy
 	notifier *notify.Notifier
 	windows  *launcher.Launcher // the windows process (wiring_desktop.go); nil when headless
+	tray     *tray.Tray         // the tray icon (wiring_desktop.go); nil when headless
 	pruner   *historyPruner     // keeps the run history to the retention (wiring_retention.go)
 }
 

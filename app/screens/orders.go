@@ -93,8 +93,8 @@ type Orders struct {
 }
 
 var orderColumns = []column{
-	{"", 100}, {"Number", 95}, {"Visit", 95}, {"Customer", 140}, {"Store", 60}, {"Site", 150},
-	{"Address", 260}, {"Service", 170}, {"Items", 200},
+	{"", 100, 0}, {"Number", 95, 0}, {"Visit", 95, 0}, {"Customer", 140, 0}, {"Store", 60, 0}, {"Site", 150, 0},
+	{"Address", 260, 0}, {"Service", 170, 0}, {"Items", 200, 0},
 }
 
 // NewOrders returns the work orders screen; call Load to fill it.

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"worktray/app/screens"
+	"worktray/app/view"
 	"worktray/control"
 	"worktray/notify"
 	"worktray/scheduler"
@@ -20,10 +21,22 @@ type ControlBackend struct {
 
 var _ Backend = ControlBackend{}
 
-// Snapshot implements Backend.
-func (b ControlBackend) Snapshot(ctx context.Context) (scheduler.Snapshot, error) {
+// State implements Backend: the status and, from the portal settings, whether a portal is set
+// up (a portal URL is saved).
+func (b ControlBackend) State(ctx context.Context) (view.Situation, *screens.Owner, error) {
 	st, err := b.C.Status(ctx)
-	return st.Snapshot, err
+	if err != nil {
+		return view.Situation{}, nil, err
+	}
+	p, err := b.C.Portal(ctx)
+	if err != nil {
+		return view.Situation{}, nil, err
+	}
+	var owner *screens.Owner
+	if st.Owner != nil {
+		owner = &screens.Owner{PID: st.Owner.PID, Started: st.Owner.Started}
+	}
+	return view.Situation{Snapshot: st.Snapshot, NoPortal: p.URL == ""}, owner, nil
 }
 
 // Follow implements Backend.

@@ -26,6 +26,7 @@ import (
 	"worktray/app/autostart"
 	"worktray/app/launcher"
 	"worktray/app/screens"
+	"worktray/app/view"
 	"worktray/assets"
 	"worktray/scheduler"
 )
@@ -36,8 +37,9 @@ type Backend interface {
 	screens.HistorySource
 	screens.OrdersSource
 	screens.SettingsBackend
-	// Snapshot returns the scheduler's state now.
-	Snapshot(ctx context.Context) (scheduler.Snapshot, error)
+	// State returns the scheduler's state now, whether a portal is set up, and the owner (nil
+	// when none runs).
+	State(ctx context.Context) (view.Situation, *screens.Owner, error)
 	// Follow calls fn for every scheduler event until ctx is done or the stream ends. It
 	// blocks; fn is called on Follow's goroutine.
 	Follow(ctx context.Context, fn func(scheduler.Event)) error
@@ -120,9 +122,9 @@ func (w *windows) show(name string) {
 	)
 	switch name {
 	case "status":
-		title, size = "worktray — Status", fyne.NewSize(620, 440)
+		title, size = "worktray — Status", fyne.NewSize(660, 460)
 		win = w.app.NewWindow(title)
-		w.status = screens.NewStatus(w.be, w.screenOptions())
+		w.status = screens.NewStatus(w.be, w.screenOptions(), w.show)
 		win.SetContent(w.status.Content())
 		go w.refreshStatus()
 	case "history":
@@ -139,7 +141,20 @@ func (w *windows) show(name string) {
 		w.orders.SaveCSV = func(suggested string, write func(io.Writer) error) { saveFile(win, suggested, write) }
 		win.SetContent(w.orders.Content())
 		w.orders.Load()
-	case "settings":
+	case "settings", "portal":
+		if old, ok := w.open["settings"]; ok {
+			if name == "portal" {
+				w.settings.SelectTab(1)
+			}
+			old.Show()
+			old.RequestFocus()
+			return
+		}
+		tab := 0
+		if name == "portal" {
+			tab = 1
+		}
+		name = "settings"
 		title, size = "worktray — Settings", fyne.NewSize(760, 640)
 		win = w.app.NewWindow(title)
 		var login screens.Toggle
@@ -149,6 +164,7 @@ func (w *windows) show(name string) {
 		w.settings = screens.NewSettings(w.be, screens.SettingsOptions{Options: w.screenOptions(),
 			StartAtLogin: login, DataDir: w.opts.DataDir, LogDir: w.opts.LogDir, OpenFolder: openWithDesktop})
 		win.SetContent(w.settings.Content())
+		w.settings.SelectTab(tab)
 		w.settings.Load()
 	}
 	win.Resize(size)
@@ -231,7 +247,7 @@ func (w *windows) follow(ctx context.Context) {
 func (w *windows) refreshStatus() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	snap, err := w.be.Snapshot(ctx)
+	sit, owner, err := w.be.State(ctx)
 	fyne.Do(func() {
 		if w.status == nil {
 			return
@@ -241,7 +257,8 @@ func (w *windows) refreshStatus() {
 			return
 		}
 		w.status.SetError("")
-		w.status.Update(snap)
+		w.status.SetOwner(owner)
+		w.status.Update(sit)
 	})
 }
 
