@@ -39,6 +39,7 @@ type fake struct {
 
 	runs      []scheduler.Run
 	orders    []scheduler.Order
+	changes   map[string][]scheduler.OrderChange
 	sched     scheduler.Schedule
 	portal    Portal
 	alerts    Alerts
@@ -68,6 +69,13 @@ func (f *fake) History(_ context.Context, n int, failed bool) ([]scheduler.Run, 
 func (f *fake) Orders(_ context.Context, removed bool) ([]scheduler.Order, error) {
 	return f.orders, f.record("orders %v", removed)
 }
+func (f *fake) OrderHistory(_ context.Context, id string) ([]scheduler.OrderChange, error) {
+	return f.changes[id], f.record("history of %s", id)
+}
+func (f *fake) MarkSeen(_ context.Context, ids ...string) error {
+	return f.record("seen %v", ids)
+}
+func (f *fake) MarkAllSeen(context.Context) error                    { return f.record("all seen") }
 func (f *fake) Schedule(context.Context) (scheduler.Schedule, error) { return f.sched, nil }
 func (f *fake) SaveSchedule(_ context.Context, s scheduler.Schedule) error {
 	return f.record("save schedule minute=%d", s.Minute)

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/url"
 	"os/exec"
 	"slices"
 	"strings"
@@ -74,7 +75,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("worktray.png", assets.App()))
-	w := &windows{app: a, be: opts.Backend, opts: opts, open: map[string]fyne.Window{}}
+	w := &windows{app: a, be: opts.Backend, opts: opts, open: map[string]fyne.Window{}, orderWindows: map[string]fyne.Window{}}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -99,6 +100,9 @@ type windows struct {
 	be   Backend
 	opts Options
 	open map[string]fyne.Window
+	// orderWindows are the open order detail windows by "order PORTALID"; they close with the
+	// last main window.
+	orderWindows map[string]fyne.Window
 
 	status   *screens.Status
 	history  *screens.History
@@ -135,10 +139,14 @@ func (w *windows) show(name string) {
 		win.SetContent(w.history.Content())
 		w.history.Load()
 	case "orders":
-		title, size = "worktray — Work orders", fyne.NewSize(1000, 600)
+		title, size = "worktray — Work orders", fyne.NewSize(1240, 720)
 		win = w.app.NewWindow(title)
 		w.orders = screens.NewOrders(w.be, w.screenOptions())
-		w.orders.SaveCSV = func(suggested string, write func(io.Writer) error) { saveFile(win, suggested, write) }
+		w.orders.SaveCSV = func(suggested string, write func(io.Writer) error, done func(string, error)) {
+			saveFile(win, suggested, write, done)
+		}
+		w.orders.OpenURL = w.openURL
+		w.orders.ShowDetail = w.showOrder
 		win.SetContent(w.orders.Content())
 		w.orders.Load()
 	case "settings", "portal":
@@ -181,12 +189,43 @@ func (w *windows) show(name string) {
 			w.settings = nil
 		}
 		if len(w.open) == 0 {
+			for _, ow := range w.orderWindows {
+				ow.Close()
+			}
 			w.app.Quit()
 		}
 	})
 	w.open[name] = win
 	win.Show()
 	w.opts.Log.Debug("window shown", "window", name)
+}
+
+// showOrder shows an order's detail view in a window of its own, one per order: opening the
+// same order again brings its window forward with fresh content.
+func (w *windows) showOrder(title string, d *screens.OrderDetail) {
+	key := "order " + d.Order().PortalID
+	if win, ok := w.orderWindows[key]; ok {
+		win.SetContent(d.Content())
+		win.Show()
+		win.RequestFocus()
+		return
+	}
+	win := w.app.NewWindow(title + " — worktray")
+	win.SetContent(d.Content())
+	win.Resize(fyne.NewSize(720, 760))
+	win.SetOnClosed(func() { delete(w.orderWindows, key) })
+	w.orderWindows[key] = win
+	win.Show()
+}
+
+// openURL opens a web address with the desktop's URL handler (Fyne's OpenURL: xdg-open on
+// Linux).
+func (w *windows) openURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	return w.app.OpenURL(u)
 }
 
 // follow keeps the windows current: it follows the owner's event stream (reconnecting when the
@@ -285,22 +324,19 @@ func openWithDesktop(path string) error {
 	return nil
 }
 
-// saveFile asks where to save and writes there.
-func saveFile(win fyne.Window, suggested string, write func(io.Writer) error) {
+// saveFile asks where to save, writes there and tells done the path written or the error ("" and
+// nil when the user canceled).
+func saveFile(win fyne.Window, suggested string, write func(io.Writer) error, done func(path string, err error)) {
 	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
 		if err != nil || wc == nil {
-			if err != nil {
-				dialog.ShowError(err, win)
-			}
+			done("", err)
 			return
 		}
 		werr := write(wc)
 		if cerr := wc.Close(); werr == nil {
 			werr = cerr
 		}
-		if werr != nil {
-			dialog.ShowError(werr, win)
-		}
+		done(wc.URI().Path(), werr)
 	}, win)
 	d.SetFileName(suggested)
 	d.Show()
