@@ -2,6 +2,7 @@ package screens
 
 import (
 	"context"
+	"errors"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -12,23 +13,37 @@ import (
 	"worktray/store"
 )
 
-// SettingsBackend is what the settings window asks of the owner. Saves are validated by the
-// owner as well; an invalid value returns a scheduler.ValidationError and saves nothing.
+// Revision is the version of a setting as the owner keeps it: every save increases it. A save
+// names the revision the window loaded, and the owner refuses it (ErrStaleSettings) when the
+// setting was saved elsewhere since. 0 means the owner keeps no revisions: the save is
+// unconditional.
+type Revision uint64
+
+// ErrStaleSettings is the error (errors.Is) of a save based on a revision that is no longer the
+// owner's: someone else saved that setting since the window loaded it. Nothing was saved.
+var ErrStaleSettings = errors.New("these settings were changed elsewhere since the window loaded them")
+
+// SettingsBackend is what the settings window asks of the owner. Each call blocks until the
+// owner answered. Saves are validated by the owner as well; an invalid value returns a
+// scheduler.ValidationError and saves nothing; a save at an old revision returns an error
+// matching ErrStaleSettings and saves nothing. A save returns the setting's new revision.
 type SettingsBackend interface {
-	Schedule(ctx context.Context) (scheduler.Schedule, error)
-	SaveSchedule(ctx context.Context, s scheduler.Schedule) error
+	Schedule(ctx context.Context) (scheduler.Schedule, Revision, error)
+	SaveSchedule(ctx context.Context, s scheduler.Schedule, rev Revision) (Revision, error)
 	Portal(ctx context.Context) (Portal, error)
-	SavePortal(ctx context.Context, p PortalChange) error
+	// SavePortal saves the fields of p that are set (see PortalChange).
+	SavePortal(ctx context.Context, p PortalChange, rev Revision) (Revision, error)
 	// TestLogin logs into the saved portal and says how it went.
 	TestLogin(ctx context.Context) (string, error)
 	Alerts(ctx context.Context) (Alerts, error)
-	SaveAlerts(ctx context.Context, a AlertsChange) error
+	// SaveAlerts saves the fields of a.Settings that differ from a.Base, and the keys that are set.
+	SaveAlerts(ctx context.Context, a AlertsChange, rev Revision) (Revision, error)
 	// SendTestAlert sends a test message to Pushover with the saved keys.
 	SendTestAlert(ctx context.Context) (string, error)
 	// Retention returns how much run history the owner keeps.
-	Retention(ctx context.Context) (store.Retention, error)
+	Retention(ctx context.Context) (store.Retention, Revision, error)
 	// SaveRetention saves the retention; the owner prunes the history to it at once.
-	SaveRetention(ctx context.Context, r store.Retention) error
+	SaveRetention(ctx context.Context, r store.Retention, rev Revision) (Revision, error)
 }
 
 // Toggle is a setting that is on or off, kept outside the owner (start at login).
@@ -54,6 +69,9 @@ type Settings struct {
 	opts SettingsOptions
 	tabs *container.AppTabs
 
+	// The revisions of the settings as loaded; saves are based on them.
+	schedRev, portalRev, alertsRev, retentionRev Revision
+
 	sched     scheduler.Schedule // as loaded; fields the window does not edit keep their value
 	enabled   *widget.Check
 	minute    *widget.Entry
@@ -70,6 +88,7 @@ type Settings struct {
 	schedMsg  *widget.Label
 	schedSave *widget.Button
 
+	portal                                           Portal // as loaded
 	portalURL, portalProfile, portalUser, portalPass *widget.Entry
 	portalErrs                                       map[string]*widget.Label
 	portalMsg                                        *widget.Label
@@ -82,6 +101,7 @@ type Settings struct {
 	alertErrs                              map[string]*widget.Label
 	alertMsg                               *widget.Label
 
+	retention     store.Retention // as loaded
 	keepRuns      *widget.Entry
 	retentionErrs map[string]*widget.Label
 	retentionMsg  *widget.Label
@@ -144,39 +164,72 @@ func (s *Settings) Content() fyne.CanvasObject { return s.tabs }
 func (s *Settings) SelectTab(i int) { s.tabs.SelectIndex(i) }
 
 // Load fetches the settings in the background and fills the tabs.
-func (s *Settings) Load() {
+func (s *Settings) Load() { s.load(false, nil) }
+
+// Reload fetches the settings again after they changed elsewhere (the owner's event stream). A
+// tab the user has not edited shows the new values; a tab with edits keeps them and says that
+// saving them will be refused, since they are based on the old values.
+func (s *Settings) Reload() { s.load(true, nil) }
+
+// tabState is one tab's loading: its error, its message label, what it is called, whether the
+// user edited it, and how to show what was loaded.
+type tabState struct {
+	err    error
+	msg    *widget.Label
+	what   string
+	edited func() bool
+	set    func()
+}
+
+// load fetches the settings and fills the tabs (on a reload, only those without edits), then
+// runs after (if not nil) on Fyne's goroutine.
+func (s *Settings) load(reload bool, after func()) {
 	var (
 		sc             scheduler.Schedule
 		p              Portal
 		a              Alerts
 		r              store.Retention
+		srev, rrev     Revision
 		es, ep, ea, er error
 	)
 	s.opts.call(0, func(ctx context.Context) error {
-		sc, es = s.be.Schedule(ctx)
+		sc, srev, es = s.be.Schedule(ctx)
 		p, ep = s.be.Portal(ctx)
 		a, ea = s.be.Alerts(ctx)
-		r, er = s.be.Retention(ctx)
+		r, rrev, er = s.be.Retention(ctx)
 		return nil
 	}, func(error) {
 		// Each tab shows what it could load, or why it could not.
-		for _, tab := range []struct {
-			err  error
-			msg  *widget.Label
-			what string
-			set  func()
-		}{
-			{es, s.schedMsg, "the schedule", func() { s.SetSchedule(sc) }},
-			{ep, s.portalMsg, "the portal settings", func() { s.SetPortal(p) }},
-			{ea, s.alertMsg, "the alert settings", func() { s.SetAlerts(a) }},
-			{er, s.retentionMsg, "the history retention", func() { s.SetRetention(r) }},
+		for _, tab := range []tabState{
+			{es, s.schedMsg, "the schedule", s.scheduleEdited, func() { s.schedRev = srev; s.SetSchedule(sc) }},
+			{ep, s.portalMsg, "the portal settings", s.portalEdited, func() { s.portalRev = p.Revision; s.SetPortal(p) }},
+			{ea, s.alertMsg, "the alert settings", s.alertsEdited, func() { s.alertsRev = a.Revision; s.SetAlerts(a) }},
+			{er, s.retentionMsg, "the history retention", s.retentionEdited, func() { s.retentionRev = rrev; s.SetRetention(r) }},
 		} {
-			if tab.err != nil {
-				setMessage(tab.msg, "Could not load "+tab.what+": "+ErrorText(tab.err))
-				continue
+			switch {
+			case tab.err != nil:
+				setError(tab.msg, "Could not load "+tab.what+": "+ErrorText(tab.err))
+			case reload && tab.edited():
+				setError(tab.msg, "Someone changed "+tab.what+" elsewhere while you were editing: saving your edits will be refused, and the window then shows the new values.")
+			default:
+				tab.set()
 			}
-			tab.set()
+		}
+		if after != nil {
+			after()
 		}
 		s.relayout()
 	})
+}
+
+// savedElsewhere handles a save refused because the setting changed elsewhere: the tab is
+// loaded again and says so. It reports whether err was such a refusal.
+func (s *Settings) savedElsewhere(err error, msg *widget.Label, what string) bool {
+	if !errors.Is(err, ErrStaleSettings) {
+		return false
+	}
+	s.load(false, func() {
+		setError(msg, "Not saved: "+what+" were changed elsewhere since you opened this window. The window now shows them; make your change again and save.")
+	})
+	return true
 }

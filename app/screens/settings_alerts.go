@@ -21,11 +21,15 @@ import (
 type Alerts struct {
 	Settings notify.Settings
 	KeysSet  bool
+	Revision Revision
 }
 
-// AlertsChange is an alert configuration to save. Nil keys keep the stored ones.
+// AlertsChange is a change of the alert configuration: the fields of Settings that differ from
+// Base (the settings as loaded) are saved, the others keep their stored value, so that a value
+// the window does not show (the quiet hours' zone) is never written back. Nil keys keep the
+// stored ones.
 type AlertsChange struct {
-	Settings       notify.Settings
+	Settings, Base notify.Settings
 	Token, UserKey *string
 }
 
@@ -103,7 +107,7 @@ func (s *Settings) alertsInput() (AlertsChange, error) {
 	st.QuietEnabled = s.quiet.Checked
 	st.QuietFrom = strings.TrimSpace(s.quietFrom.Text)
 	st.QuietTo = strings.TrimSpace(s.quietTo.Text)
-	ch := AlertsChange{Settings: st}
+	ch := AlertsChange{Settings: st, Base: s.alerts}
 	for _, k := range []struct {
 		name string
 		e    *widget.Entry
@@ -145,17 +149,34 @@ func (s *Settings) saveAlerts() {
 		return
 	}
 	s.showErrors(s.alertErrs, s.alertMsg, nil)
-	s.opts.call(0, func(ctx context.Context) error { return s.be.SaveAlerts(ctx, ch) }, func(err error) {
+	if ch.Settings == ch.Base && ch.Token == nil && ch.UserKey == nil {
+		setSuccess(s.alertMsg, "Nothing to save: no field was changed.")
+		s.relayout()
+		return
+	}
+	var rev Revision
+	s.opts.call(0, func(ctx context.Context) (err error) {
+		rev, err = s.be.SaveAlerts(ctx, ch, s.alertsRev)
+		return err
+	}, func(err error) {
+		if s.savedElsewhere(err, s.alertMsg, "the alert settings") {
+			return
+		}
 		if err != nil {
 			s.showErrors(s.alertErrs, s.alertMsg, err)
 			return
 		}
-		s.alerts = ch.Settings
+		s.alerts, s.alertsRev = ch.Settings, rev
 		s.token.SetText("")
 		s.userKey.SetText("")
-		s.alertMsg.Importance = widget.SuccessImportance
-		setMessage(s.alertMsg, "Saved.")
-		s.alertMsg.Importance = widget.DangerImportance
+		setSuccess(s.alertMsg, "Saved.")
 		s.relayout()
 	})
+}
+
+// alertsEdited reports whether the user changed an alert field since it was loaded (input
+// that does not validate counts as an edit).
+func (s *Settings) alertsEdited() bool {
+	ch, err := s.alertsInput()
+	return err != nil || ch.Settings != ch.Base || ch.Token != nil || ch.UserKey != nil
 }

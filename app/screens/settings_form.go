@@ -38,17 +38,17 @@ func showFieldErrors(labels map[string]*widget.Label, msg *widget.Label, err err
 	var ve scheduler.ValidationError
 	if !errors.As(err, &ve) {
 		for _, l := range labels {
-			setMessage(l, "")
+			setError(l, "")
 		}
-		setMessage(msg, ErrorText(err))
+		setError(msg, ErrorText(err))
 		return
 	}
 	var other []string
 	for name, l := range labels {
 		if fe := ve.Field(name); fe != nil {
-			setMessage(l, fe.Error())
+			setError(l, fe.Error())
 		} else {
-			setMessage(l, "")
+			setError(l, "")
 		}
 	}
 	for _, fe := range ve {
@@ -56,7 +56,7 @@ func showFieldErrors(labels map[string]*widget.Label, msg *widget.Label, err err
 			other = append(other, fe.Error())
 		}
 	}
-	setMessage(msg, strings.Join(other, "\n"))
+	setError(msg, strings.Join(other, "\n"))
 }
 
 func (s *Settings) showErrors(labels map[string]*widget.Label, msg *widget.Label, err error) {

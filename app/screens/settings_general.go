@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -27,7 +28,7 @@ func (s *Settings) generalTab() fyne.CanvasObject {
 		login.SetChecked(t.Enabled())
 		login.OnChanged = func(on bool) {
 			if err := t.SetEnabled(on); err != nil {
-				setMessage(s.generalMsg, err.Error())
+				setError(s.generalMsg, err.Error())
 				return
 			}
 			setMessage(s.generalMsg, "")
@@ -40,7 +41,7 @@ func (s *Settings) generalTab() fyne.CanvasObject {
 				return
 			}
 			if err := s.opts.OpenFolder(dir); err != nil {
-				setMessage(s.generalMsg, "Could not open "+dir+": "+err.Error())
+				setError(s.generalMsg, "Could not open "+dir+": "+err.Error())
 			}
 		})
 		l := widget.NewLabel(dir)
@@ -64,6 +65,7 @@ func (s *Settings) generalTab() fyne.CanvasObject {
 
 // SetRetention fills the history retention of the general tab. It must run on Fyne's goroutine.
 func (s *Settings) SetRetention(r store.Retention) {
+	s.retention = r
 	s.loading = true
 	s.keepRuns.SetText(strconv.Itoa(r.KeepRuns))
 	s.loading = false
@@ -97,15 +99,26 @@ func (s *Settings) saveRetention() {
 	}
 	s.showErrors(s.retentionErrs, s.retentionMsg, nil)
 	s.retentionSave.Disable()
-	s.opts.call(0, func(ctx context.Context) error { return s.be.SaveRetention(ctx, r) }, func(err error) {
+	var rev Revision
+	s.opts.call(0, func(ctx context.Context) (err error) {
+		rev, err = s.be.SaveRetention(ctx, r, s.retentionRev)
+		return err
+	}, func(err error) {
 		s.retentionSave.Enable()
+		if s.savedElsewhere(err, s.retentionMsg, "the history settings") {
+			return
+		}
 		if err != nil {
 			s.showErrors(s.retentionErrs, s.retentionMsg, err)
 			return
 		}
-		s.retentionMsg.Importance = widget.SuccessImportance
-		setMessage(s.retentionMsg, fmt.Sprintf("Saved. The last %d runs are kept; older ones are pruned now.", r.KeepRuns))
-		s.retentionMsg.Importance = widget.DangerImportance
+		s.retention, s.retentionRev = r, rev
+		setSuccess(s.retentionMsg, fmt.Sprintf("Saved. The last %d runs are kept; older ones are pruned now.", r.KeepRuns))
 		s.relayout()
 	})
+}
+
+// retentionEdited reports whether the retention shown differs from the one loaded.
+func (s *Settings) retentionEdited() bool {
+	return strings.TrimSpace(s.keepRuns.Text) != strconv.Itoa(s.retention.KeepRuns)
 }

@@ -22,9 +22,11 @@ type Portal struct {
 	Profile     string // a profile file, or "demo" for the built-in one
 	Username    string
 	PasswordSet bool
+	Revision    Revision
 }
 
-// PortalChange is a portal configuration to save. Password nil keeps the stored one.
+// PortalChange is a change of the portal configuration: an empty URL, Profile or Username and a
+// nil Password keep the stored value, so that only what the user changed is saved.
 type PortalChange struct {
 	URL, Profile, Username string
 	Password               *string
@@ -54,6 +56,7 @@ func (s *Settings) portalTab() fyne.CanvasObject {
 
 // SetPortal fills the portal tab. It must run on Fyne's goroutine.
 func (s *Settings) SetPortal(p Portal) {
+	s.portal = p
 	s.portalURL.SetText(p.URL)
 	s.portalProfile.SetText(p.Profile)
 	s.portalUser.SetText(p.Username)
@@ -89,30 +92,66 @@ func ValidatePortal(p PortalChange) error {
 	return nil
 }
 
-func (s *Settings) savePortal() {
+// portalShown is the portal configuration as the tab shows it, the password if one was typed.
+func (s *Settings) portalShown() PortalChange {
 	p := PortalChange{URL: strings.TrimSpace(s.portalURL.Text), Profile: strings.TrimSpace(s.portalProfile.Text),
 		Username: strings.TrimSpace(s.portalUser.Text)}
 	if s.portalPass.Text != "" {
 		pw := s.portalPass.Text
 		p.Password = &pw
 	}
-	if err := ValidatePortal(p); err != nil {
+	return p
+}
+
+// portalEdited reports whether the user changed a portal field since it was loaded.
+func (s *Settings) portalEdited() bool {
+	p := s.portalShown()
+	return p.URL != s.portal.URL || p.Profile != s.portal.Profile || p.Username != s.portal.Username || p.Password != nil
+}
+
+func (s *Settings) savePortal() {
+	shown := s.portalShown()
+	if err := ValidatePortal(shown); err != nil {
 		s.showErrors(s.portalErrs, s.portalMsg, err)
 		return
 	}
 	s.showErrors(s.portalErrs, s.portalMsg, nil)
-	s.opts.call(0, func(ctx context.Context) error { return s.be.SavePortal(ctx, p) }, func(err error) {
+	// Only what the user changed.
+	p := PortalChange{Password: shown.Password}
+	if shown.URL != s.portal.URL {
+		p.URL = shown.URL
+	}
+	if shown.Profile != s.portal.Profile {
+		p.Profile = shown.Profile
+	}
+	if shown.Username != s.portal.Username {
+		p.Username = shown.Username
+	}
+	if p == (PortalChange{}) {
+		setSuccess(s.portalMsg, "Nothing to save: no field was changed.")
+		s.relayout()
+		return
+	}
+	var rev Revision
+	s.opts.call(0, func(ctx context.Context) (err error) {
+		rev, err = s.be.SavePortal(ctx, p, s.portalRev)
+		return err
+	}, func(err error) {
+		if s.savedElsewhere(err, s.portalMsg, "the portal settings") {
+			return
+		}
 		if err != nil {
 			s.showErrors(s.portalErrs, s.portalMsg, err)
 			return
 		}
+		s.portalRev = rev
+		s.portal.URL, s.portal.Profile, s.portal.Username = shown.URL, shown.Profile, shown.Username
 		s.portalPass.SetText("")
 		if p.Password != nil {
+			s.portal.PasswordSet = true
 			s.portalPass.SetPlaceHolder("saved; type to replace it")
 		}
-		s.portalMsg.Importance = widget.SuccessImportance
-		setMessage(s.portalMsg, "Saved. The next scrape uses these settings.")
-		s.portalMsg.Importance = widget.DangerImportance
+		setSuccess(s.portalMsg, "Saved. The next scrape uses these settings.")
 		s.relayout()
 	})
 }

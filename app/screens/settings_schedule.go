@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"reflect"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
@@ -177,6 +179,13 @@ func (s *Settings) onScheduleChanged() {
 	s.preview.SetText(strings.Join(parts, ", "))
 }
 
+// scheduleEdited reports whether the schedule shown differs from the one loaded (input that
+// does not validate counts as an edit).
+func (s *Settings) scheduleEdited() bool {
+	sc, err := s.scheduleInput()
+	return err != nil || !reflect.DeepEqual(sc, s.sched)
+}
+
 func (s *Settings) saveSchedule() {
 	sc, err := s.scheduleInput()
 	if err != nil {
@@ -184,20 +193,25 @@ func (s *Settings) saveSchedule() {
 		return
 	}
 	s.schedSave.Disable()
-	s.opts.call(0, func(ctx context.Context) error { return s.be.SaveSchedule(ctx, sc) }, func(err error) {
+	var rev Revision
+	s.opts.call(0, func(ctx context.Context) (err error) {
+		rev, err = s.be.SaveSchedule(ctx, sc, s.schedRev)
+		return err
+	}, func(err error) {
 		s.schedSave.Enable()
+		if s.savedElsewhere(err, s.schedMsg, "the schedule settings") {
+			return
+		}
 		if err != nil {
 			s.showErrors(s.schedErrs, s.schedMsg, err)
 			return
 		}
-		s.sched = sc
+		s.sched, s.schedRev = sc, rev
 		msg := "Saved. The new schedule applies now."
 		if next := sc.NextN(s.opts.Now(), 1); len(next) > 0 && sc.Enabled {
 			msg = "Saved. Next run " + view.Clock(next[0], s.opts.Now(), s.opts.Location) + "."
 		}
-		s.schedMsg.Importance = widget.SuccessImportance
-		setMessage(s.schedMsg, msg)
-		s.schedMsg.Importance = widget.DangerImportance
+		setSuccess(s.schedMsg, msg)
 		s.relayout()
 	})
 }

@@ -67,6 +67,19 @@ func errorLabel() *widget.Label {
 	return l
 }
 
+// setError shows text as an error (the theme's error colour) on l; "" hides l.
+func setError(l *widget.Label, text string) {
+	l.Importance = widget.DangerImportance
+	setMessage(l, text)
+}
+
+// setSuccess shows text as good news (the theme's success colour, never the error colour).
+func setSuccess(l *widget.Label, text string) {
+	l.Importance = widget.SuccessImportance
+	setMessage(l, text)
+}
+
+// setMessage sets l's text in its current colour; "" hides l.
 func setMessage(l *widget.Label, text string) {
 	l.SetText(text)
 	if text == "" {

@@ -130,16 +130,20 @@ func (b ControlBackend) MarkAllSeen(ctx context.Context) error {
 	return err
 }
 
+// This owner's control API keeps no settings revisions yet: the settings window's saves are
+// unconditional (revision 0). The revision-checked calls (SetScheduleAt and its kin) replace
+// these when the control API has them.
+
 // Schedule implements screens.SettingsBackend.
-func (b ControlBackend) Schedule(ctx context.Context) (scheduler.Schedule, error) {
+func (b ControlBackend) Schedule(ctx context.Context) (scheduler.Schedule, screens.Revision, error) {
 	info, err := b.C.Schedule(ctx)
-	return info.Schedule, err
+	return info.Schedule, 0, err
 }
 
 // SaveSchedule implements screens.SettingsBackend.
-func (b ControlBackend) SaveSchedule(ctx context.Context, s scheduler.Schedule) error {
+func (b ControlBackend) SaveSchedule(ctx context.Context, s scheduler.Schedule, _ screens.Revision) (screens.Revision, error) {
 	_, err := b.C.SetSchedule(ctx, s)
-	return err
+	return 0, err
 }
 
 // Portal implements screens.SettingsBackend.
@@ -148,10 +152,10 @@ func (b ControlBackend) Portal(ctx context.Context) (screens.Portal, error) {
 	return screens.Portal{URL: p.URL, Profile: p.Profile, Username: p.Username, PasswordSet: p.PasswordSet}, err
 }
 
-// SavePortal implements screens.SettingsBackend.
-func (b ControlBackend) SavePortal(ctx context.Context, p screens.PortalChange) error {
+// SavePortal implements screens.SettingsBackend: PortalInput leaves empty fields as they are.
+func (b ControlBackend) SavePortal(ctx context.Context, p screens.PortalChange, _ screens.Revision) (screens.Revision, error) {
 	_, err := b.C.SetPortal(ctx, control.PortalInput{URL: p.URL, Profile: p.Profile, Username: p.Username, Password: p.Password})
-	return err
+	return 0, err
 }
 
 // TestLogin implements screens.SettingsBackend.
@@ -177,17 +181,52 @@ func (b ControlBackend) Alerts(ctx context.Context) (screens.Alerts, error) {
 	return screens.Alerts{Settings: s, KeysSet: info.PushoverKeysSet}, nil
 }
 
-// SaveAlerts implements screens.SettingsBackend.
-func (b ControlBackend) SaveAlerts(ctx context.Context, a screens.AlertsChange) error {
-	s := a.Settings
-	_, err := b.C.SetAlerts(ctx, control.AlertsInput{
-		PushoverEnabled: &s.PushoverEnabled, DesktopEnabled: &s.DesktopEnabled,
-		FailureThreshold: &s.FailureThreshold, RenotifyMinutes: &s.RenotifyMinutes,
-		QuietEnabled: &s.QuietEnabled, QuietFrom: &s.QuietFrom, QuietTo: &s.QuietTo, QuietZone: &s.QuietZone,
-		NewOrdersDesktop: &s.NewOrdersDesktop, NewOrdersPushover: &s.NewOrdersPushover, LargeDropAlert: &s.LargeDropAlert,
-		PushoverToken: a.Token, PushoverUserKey: a.UserKey,
-	})
-	return err
+// SaveAlerts implements screens.SettingsBackend: only the fields that differ from the settings
+// as loaded go to the owner (AlertsInput leaves nil fields as they are).
+func (b ControlBackend) SaveAlerts(ctx context.Context, a screens.AlertsChange, _ screens.Revision) (screens.Revision, error) {
+	_, err := b.C.SetAlerts(ctx, AlertsInput(a))
+	return 0, err
+}
+
+// AlertsInput is the partial update of an alerts change: a pointer for each field that differs
+// from the base, and the keys that are set.
+func AlertsInput(a screens.AlertsChange) control.AlertsInput {
+	s, old := a.Settings, a.Base
+	in := control.AlertsInput{PushoverToken: a.Token, PushoverUserKey: a.UserKey}
+	if s.PushoverEnabled != old.PushoverEnabled {
+		in.PushoverEnabled = &s.PushoverEnabled
+	}
+	if s.DesktopEnabled != old.DesktopEnabled {
+		in.DesktopEnabled = &s.DesktopEnabled
+	}
+	if s.FailureThreshold != old.FailureThreshold {
+		in.FailureThreshold = &s.FailureThreshold
+	}
+	if s.RenotifyMinutes != old.RenotifyMinutes {
+		in.RenotifyMinutes = &s.RenotifyMinutes
+	}
+	if s.QuietEnabled != old.QuietEnabled {
+		in.QuietEnabled = &s.QuietEnabled
+	}
+	if s.QuietFrom != old.QuietFrom {
+		in.QuietFrom = &s.QuietFrom
+	}
+	if s.QuietTo != old.QuietTo {
+		in.QuietTo = &s.QuietTo
+	}
+	if s.QuietZone != old.QuietZone {
+		in.QuietZone = &s.QuietZone
+	}
+	if s.NewOrdersDesktop != old.NewOrdersDesktop {
+		in.NewOrdersDesktop = &s.NewOrdersDesktop
+	}
+	if s.NewOrdersPushover != old.NewOrdersPushover {
+		in.NewOrdersPushover = &s.NewOrdersPushover
+	}
+	if s.LargeDropAlert != old.LargeDropAlert {
+		in.LargeDropAlert = &s.LargeDropAlert
+	}
+	return in
 }
 
 // SendTestAlert implements screens.SettingsBackend.
@@ -199,12 +238,13 @@ func (b ControlBackend) SendTestAlert(ctx context.Context) (string, error) {
 }
 
 // Retention implements screens.SettingsBackend.
-func (b ControlBackend) Retention(ctx context.Context) (store.Retention, error) {
-	return b.C.Retention(ctx)
+func (b ControlBackend) Retention(ctx context.Context) (store.Retention, screens.Revision, error) {
+	r, err := b.C.Retention(ctx)
+	return r, 0, err
 }
 
 // SaveRetention implements screens.SettingsBackend.
-func (b ControlBackend) SaveRetention(ctx context.Context, r store.Retention) error {
+func (b ControlBackend) SaveRetention(ctx context.Context, r store.Retention, _ screens.Revision) (screens.Revision, error) {
 	_, err := b.C.SetRetention(ctx, r)
-	return err
+	return 0, err
 }

@@ -75,6 +75,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("worktray.png", assets.App()))
+	followDesktopTheme(a)
 	w := &windows{app: a, be: opts.Backend, opts: opts, open: map[string]fyne.Window{}, orderWindows: map[string]fyne.Window{}}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -265,6 +266,13 @@ func (w *windows) follow(ctx context.Context) {
 			return
 		case ev := <-events:
 			w.refreshStatus()
+			if ev.Kind == scheduler.EventScheduleChanged || ev.Kind == EventSettingsChanged {
+				fyne.Do(func() {
+					if w.settings != nil {
+						w.settings.Reload()
+					}
+				})
+			}
 			if ev.Kind == scheduler.EventRunFinished || ev.Kind == scheduler.EventSlotsMissed {
 				fyne.Do(func() {
 					if w.history != nil {
@@ -280,6 +288,11 @@ func (w *windows) follow(ctx context.Context) {
 		}
 	}
 }
+
+// EventSettingsChanged is the event the owner publishes when settings other than the schedule
+// (portal, alerts, retention) were saved; the settings window reloads on it and on
+// scheduler.EventScheduleChanged.
+const EventSettingsChanged scheduler.EventKind = "settings_changed"
 
 // refreshStatus reads a snapshot and shows it in the status window, if one is open. It is called
 // off Fyne's goroutine.
