@@ -149,3 +149,15 @@ func bar(percent, width int) string {
 	full := percent * width / 100
 	return "[" + strings.Repeat("█", full) + strings.Repeat("░", width-full) + "]"
 }
+
+// bytesText is a file size for people: 512 bytes, 12 KB, 3.4 MB.
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%d bytes", n)
+	}
+}

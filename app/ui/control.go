@@ -22,14 +22,9 @@ type ControlBackend struct {
 
 var _ Backend = ControlBackend{}
 
-// State implements Backend: the status and, from the portal settings, whether a portal is set
-// up (a portal URL is saved).
+// State implements Backend: the owner's status, which says whether a portal is set up.
 func (b ControlBackend) State(ctx context.Context) (view.Situation, *screens.Owner, error) {
 	st, err := b.C.Status(ctx)
-	if err != nil {
-		return view.Situation{}, nil, err
-	}
-	p, err := b.C.Portal(ctx)
 	if err != nil {
 		return view.Situation{}, nil, err
 	}
@@ -37,7 +32,7 @@ func (b ControlBackend) State(ctx context.Context) (view.Situation, *screens.Own
 	if st.Owner != nil {
 		owner = &screens.Owner{PID: st.Owner.PID, Started: st.Owner.Started}
 	}
-	return view.Situation{Snapshot: st.Snapshot, NoPortal: p.URL == ""}, owner, nil
+	return view.Situation{Snapshot: st.Snapshot, NoPortal: st.NeedsSetup}, owner, nil
 }
 
 // Follow implements Backend.
@@ -130,32 +125,40 @@ func (b ControlBackend) MarkAllSeen(ctx context.Context) error {
 	return err
 }
 
-// This owner's control API keeps no settings revisions yet: the settings window's saves are
-// unconditional (revision 0). The revision-checked calls (SetScheduleAt and its kin) replace
-// these when the control API has them.
+// stale turns the control API's refusal of a write at an old revision into the settings
+// window's ErrStaleSettings (both stay visible to errors.Is).
+func stale(err error) error {
+	if errors.Is(err, store.ErrStaleRevision) {
+		return fmt.Errorf("%w (%w)", screens.ErrStaleSettings, err)
+	}
+	return err
+}
 
 // Schedule implements screens.SettingsBackend.
 func (b ControlBackend) Schedule(ctx context.Context) (scheduler.Schedule, screens.Revision, error) {
 	info, err := b.C.Schedule(ctx)
-	return info.Schedule, 0, err
+	return info.Schedule, screens.Revision(info.Revision), err
 }
 
-// SaveSchedule implements screens.SettingsBackend.
-func (b ControlBackend) SaveSchedule(ctx context.Context, s scheduler.Schedule, _ screens.Revision) (screens.Revision, error) {
-	_, err := b.C.SetSchedule(ctx, s)
-	return 0, err
+// SaveSchedule implements screens.SettingsBackend: the owner refuses it if the schedule was
+// saved elsewhere since revision rev.
+func (b ControlBackend) SaveSchedule(ctx context.Context, s scheduler.Schedule, rev screens.Revision) (screens.Revision, error) {
+	info, err := b.C.SetScheduleAt(ctx, s, uint64(rev))
+	return screens.Revision(info.Revision), stale(err)
 }
 
 // Portal implements screens.SettingsBackend.
 func (b ControlBackend) Portal(ctx context.Context) (screens.Portal, error) {
 	p, err := b.C.Portal(ctx)
-	return screens.Portal{URL: p.URL, Profile: p.Profile, Username: p.Username, PasswordSet: p.PasswordSet}, err
+	return screens.Portal{URL: p.URL, Profile: p.Profile, Username: p.Username, PasswordSet: p.PasswordSet,
+		Revision: screens.Revision(p.Revision)}, err
 }
 
-// SavePortal implements screens.SettingsBackend: PortalInput leaves empty fields as they are.
-func (b ControlBackend) SavePortal(ctx context.Context, p screens.PortalChange, _ screens.Revision) (screens.Revision, error) {
-	_, err := b.C.SetPortal(ctx, control.PortalInput{URL: p.URL, Profile: p.Profile, Username: p.Username, Password: p.Password})
-	return 0, err
+// SavePortal implements screens.SettingsBackend: PortalInput leaves empty fields as they are,
+// and the owner refuses the write if the portal settings were saved elsewhere since rev.
+func (b ControlBackend) SavePortal(ctx context.Context, p screens.PortalChange, rev screens.Revision) (screens.Revision, error) {
+	info, err := b.C.SetPortalAt(ctx, control.PortalInput{URL: p.URL, Profile: p.Profile, Username: p.Username, Password: p.Password}, uint64(rev))
+	return screens.Revision(info.Revision), stale(err)
 }
 
 // TestLogin implements screens.SettingsBackend.
@@ -178,14 +181,14 @@ func (b ControlBackend) Alerts(ctx context.Context) (screens.Alerts, error) {
 			return screens.Alerts{}, fmt.Errorf("reading the alert settings: %w", err)
 		}
 	}
-	return screens.Alerts{Settings: s, KeysSet: info.PushoverKeysSet}, nil
+	return screens.Alerts{Settings: s, KeysSet: info.PushoverKeysSet, Revision: screens.Revision(info.Revision)}, nil
 }
 
 // SaveAlerts implements screens.SettingsBackend: only the fields that differ from the settings
 // as loaded go to the owner (AlertsInput leaves nil fields as they are).
-func (b ControlBackend) SaveAlerts(ctx context.Context, a screens.AlertsChange, _ screens.Revision) (screens.Revision, error) {
-	_, err := b.C.SetAlerts(ctx, AlertsInput(a))
-	return 0, err
+func (b ControlBackend) SaveAlerts(ctx context.Context, a screens.AlertsChange, rev screens.Revision) (screens.Revision, error) {
+	info, err := b.C.SetAlertsAt(ctx, AlertsInput(a), uint64(rev))
+	return screens.Revision(info.Revision), stale(err)
 }
 
 // AlertsInput is the partial update of an alerts change: a pointer for each field that differs
@@ -239,12 +242,12 @@ func (b ControlBackend) SendTestAlert(ctx context.Context) (string, error) {
 
 // Retention implements screens.SettingsBackend.
 func (b ControlBackend) Retention(ctx context.Context) (store.Retention, screens.Revision, error) {
-	r, err := b.C.Retention(ctx)
-	return r, 0, err
+	info, err := b.C.RetentionInfo(ctx)
+	return info.Retention, screens.Revision(info.Revision), err
 }
 
 // SaveRetention implements screens.SettingsBackend.
-func (b ControlBackend) SaveRetention(ctx context.Context, r store.Retention, _ screens.Revision) (screens.Revision, error) {
-	_, err := b.C.SetRetention(ctx, r)
-	return 0, err
+func (b ControlBackend) SaveRetention(ctx context.Context, r store.Retention, rev screens.Revision) (screens.Revision, error) {
+	info, err := b.C.SetRetentionAt(ctx, r, uint64(rev))
+	return screens.Revision(info.Revision), stale(err)
 }

@@ -35,7 +35,11 @@ const SessionCookie = "demo_session"
 
 // Options configure a Portal.
 type Options struct {
-	Seed     uint64 // the data set's seed; the same seed and count give the same orders
+	Seed uint64 // the data set's seed; the same seed, count and start give the same orders
+	// Start is the first day visits may fall on; zero means the Monday of the current week
+	// (UTC), so the demo's visits lie in the coming weeks and stay the same across restarts
+	// within a week.
+	Start    time.Time
 	Count    int    // how many orders to generate, 0 to MaxOrders
 	Email    string // the login; DefaultEmail when empty
 	Password string // DefaultPassword when empty
@@ -59,6 +63,8 @@ type Faults struct {
 	ChangedLayout bool
 	// Hang makes the work-order list page start loading and never finish.
 	Hang bool
+	// EchoPassword makes a rejected sign-in page show the typed password back (echo.go).
+	EchoPassword bool
 	// PagerDelay makes the list page draw its pager (the page info and the Next button) that
 	// long after its rows, as portals that render them in separate steps do.
 	PagerDelay time.Duration
@@ -86,6 +92,7 @@ type session struct {
 type Portal struct {
 	email, password string
 	seed            uint64
+	start           time.Time // first visit day (see Options.Start)
 	csrfKey         []byte
 	closed          chan struct{}
 	closeOnce       sync.Once
@@ -105,6 +112,7 @@ func New(opts Options) *Portal {
 		email:    opts.Email,
 		password: opts.Password,
 		seed:     opts.Seed,
+		start:    visitStart(opts.Start, time.Now()),
 		csrfKey:  make([]byte, 32),
 		closed:   make(chan struct{}),
 		sessions: map[string]*session{},
@@ -120,7 +128,7 @@ func New(opts Options) *Portal {
 	n := min(max(opts.Count, 0), MaxOrders)
 	p.orders = make([]Order, 0, n)
 	for i := range n {
-		p.orders = append(p.orders, generate(p.seed, i))
+		p.orders = append(p.orders, generate(p.seed, p.start, i))
 	}
 	p.next = n
 	p.stats.DetailsByID = map[string]int{}
@@ -151,7 +159,7 @@ func (p *Portal) Add(n int) []Order {
 	defer p.mu.Unlock()
 	out := make([]Order, 0, n)
 	for range n {
-		o := generate(p.seed, p.next)
+		o := generate(p.seed, p.start, p.next)
 		p.next++
 		p.orders = append(p.orders, o)
 		out = append(out, o.clone())
@@ -355,7 +363,12 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
 		hmac.Equal([]byte(r.PostForm.Get("password")), []byte(p.password))
 	if !ok {
 		p.stats.FailedLogins++
+		echo := p.faults.EchoPassword
 		p.mu.Unlock()
+		if echo {
+			p.renderEchoedLogin(w, next, email, r.PostForm.Get("password"))
+			return
+		}
 		p.renderLogin(w, http.StatusOK, next, email, "Invalid email or password.")
 		return
 	}
