@@ -43,7 +43,8 @@ func NewRunChart(loc *time.Location) *RunChart {
 func (c *RunChart) SetRuns(runs []scheduler.Run) {
 	c.runs = make([]scheduler.Run, 0, min(len(runs), ChartRuns))
 	for i := len(runs) - 1; i >= 0; i-- {
-		if runs[i].Status == scheduler.StatusRunning || runAt(&runs[i]).IsZero() {
+		// A run still going has no duration yet, an interrupted one none that is known.
+		if s := runs[i].Status; s == scheduler.StatusRunning || s == scheduler.StatusInterrupted || runAt(&runs[i]).IsZero() {
 			continue
 		}
 		c.runs = append(c.runs, runs[i])

@@ -165,7 +165,7 @@ func (h *History) cell(row, col int) (text string, imp widget.Importance) {
 			imp = widget.DangerImportance
 		}
 	case 3:
-		text = view.Duration(r.Duration)
+		text = view.RunDuration(r)
 	case 4:
 		text = count(r.Found, r.Status)
 	case 5:
@@ -210,7 +210,11 @@ func (h *History) showDetails(i int) {
 		fmt.Fprintf(&b, "\nSlot: %s", view.DateTime(r.Slot, loc))
 	}
 	if !r.Started.IsZero() {
-		fmt.Fprintf(&b, "\nStarted: %s · finished: %s · %s", view.DateTime(r.Started, loc), view.DateTime(r.Finished, loc), view.Duration(r.Duration))
+		if r.Status == scheduler.StatusInterrupted {
+			fmt.Fprintf(&b, "\nStarted: %s · found interrupted: %s · %s", view.DateTime(r.Started, loc), view.DateTime(r.Finished, loc), view.RunDuration(&r))
+		} else {
+			fmt.Fprintf(&b, "\nStarted: %s · finished: %s · %s", view.DateTime(r.Started, loc), view.DateTime(r.Finished, loc), view.Duration(r.Duration))
+		}
 	}
 	if r.Status == scheduler.StatusSucceeded {
 		fmt.Fprintf(&b, "\nOrders: %d found, %d new, %d changed, %d removed", r.Found, r.New, r.Changed, r.Removed)

@@ -180,7 +180,7 @@ func (s *Status) Update(snap view.Situation) {
 			outcome = "✗ " + string(r.Status) // the banner above says why
 		}
 		s.last.SetText(fmt.Sprintf("%s (%s) · %s · %s", view.Clock(at, now, loc), view.Relative(at, now),
-			outcome, view.Duration(r.Duration)))
+			outcome, view.RunDuration(r)))
 		setMessage(s.lastDetail, runDetail(r, !failingShown))
 	}
 	if snap.LastSuccess != nil && snap.LastRun != nil && snap.LastSuccess.ID != snap.LastRun.ID {

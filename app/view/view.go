@@ -220,6 +220,16 @@ func Duration(d time.Duration) string {
 	}
 }
 
+// RunDuration is a run's duration for people. An interrupted run's record ends when the next
+// owner found it, not when its process died, so its duration is not known: "unknown" rather than
+// a time that includes however long worktray was not running.
+func RunDuration(r *scheduler.Run) string {
+	if r.Status == scheduler.StatusInterrupted {
+		return "duration unknown"
+	}
+	return Duration(r.Duration)
+}
+
 // Uptime says exactly how long a process has run, to the second below an hour: "3 s",
 // "1 min 5 s", "2 h 3 min", "3 d 4 h".
 func Uptime(d time.Duration) string {

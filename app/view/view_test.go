@@ -213,3 +213,14 @@ func TestBanner(t *testing.T) {
 		t.Errorf("stuck banner = %+v", stuck)
 	}
 }
+
+func TestRunDurationOfAnInterruptedRun(t *testing.T) {
+	r := &scheduler.Run{Status: scheduler.StatusInterrupted, Started: at(6, 0), Finished: at(9, 0), Duration: 3 * time.Hour}
+	if got := RunDuration(r); got != "duration unknown" {
+		t.Errorf("an interrupted run found 3 h later shows %q", got)
+	}
+	r.Status = scheduler.StatusSucceeded
+	if got := RunDuration(r); got != Duration(3*time.Hour) {
+		t.Errorf("a finished run shows %q", got)
+	}
+}
