@@ -89,11 +89,11 @@ func builtinOrderColumns() []orderColumn {
 		}},
 		{column{"Number", 80, 0}, func(o *scheduler.Order, _ *time.Location) string { return o.Number }, nil},
 		{column{"Visit", 90, 0}, visitText, visitKey},
-		{column{"Customer", 90, 200}, func(o *scheduler.Order, _ *time.Location) string { return o.Customer }, nil},
+		{column{"Customer", 90, 190}, func(o *scheduler.Order, _ *time.Location) string { return o.Customer }, nil},
 		{column{"Store", 50, 0}, func(o *scheduler.Order, _ *time.Location) string { return o.StoreNumber }, nil},
-		{column{"Site", 90, 220}, func(o *scheduler.Order, _ *time.Location) string { return o.SiteName }, nil},
-		{column{"Address", 150, 330}, func(o *scheduler.Order, _ *time.Location) string { return o.Address.String() }, nil},
-		{column{"Service", 100, 220}, func(o *scheduler.Order, _ *time.Location) string {
+		{column{"Site", 90, 180}, func(o *scheduler.Order, _ *time.Location) string { return o.SiteName }, nil},
+		{column{"Address", 150, 300}, func(o *scheduler.Order, _ *time.Location) string { return o.Address.String() }, nil},
+		{column{"Service", 100, 240}, func(o *scheduler.Order, _ *time.Location) string {
 			return strings.TrimSpace(o.ServiceCode + " " + o.ServiceName)
 		}, nil},
 		{column{"Items", 80, 260}, func(o *scheduler.Order, _ *time.Location) string { return strings.Join(o.Items, ", ") }, nil},
@@ -161,6 +161,7 @@ func NewOrders(src OrdersSource, opts Options) *Orders {
 		o.message,
 	)
 	o.content = container.NewBorder(top, nil, nil, nil, o.table)
+	o.applyFilter() // the column titles at their widths before the orders arrive
 	return o
 }
 

@@ -10,49 +10,77 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
+	portalsettings "github.com/rymdport/portal/settings"
 	"github.com/rymdport/portal/settings/appearance"
 )
 
-// followDesktopTheme makes the windows follow the desktop's light or dark preference. Fyne reads
-// the freedesktop portal's color-scheme setting and follows its changes by itself; but where no
-// portal answers, or it has no preference, Fyne on Linux falls back to dark whatever the desktop
-// shows. Then the GNOME setting (gsettings org.gnome.desktop.interface color-scheme, then its
-// gtk-theme) or $GTK_THEME decides, and light when none says (as freedesktop's "no preference"
-// means). $FYNE_THEME, when set, wins as in any Fyne app. It returns at once; the lookups run in
-// the background because the portal can hang on some desktops.
+// followDesktopTheme makes the windows follow the desktop's light or dark preference. Fyne
+// reads the freedesktop portal's color-scheme setting, but where no portal answers, or it has
+// no preference, Fyne on Linux falls back to dark whatever the desktop shows. So the windows
+// start in the variant the GNOME settings (gsettings org.gnome.desktop.interface color-scheme,
+// then its gtk-theme) or $GTK_THEME say, light when none says (as freedesktop's "no preference"
+// means); when the portal answers with a preference, now or later, it wins and its changes are
+// followed. $FYNE_THEME, when set, wins as in any Fyne app. It must run on Fyne's goroutine
+// before the first window; the portal is asked in the background, since it can hang on some
+// desktops.
 func followDesktopTheme(a fyne.App) {
 	if os.Getenv("FYNE_THEME") != "" {
 		return
 	}
+	apply := func(v fyne.ThemeVariant) {
+		a.Settings().SetTheme(variantTheme{Theme: theme.DefaultTheme(), variant: v})
+	}
+	apply(desktopVariant(gsettings("color-scheme"), gsettings("gtk-theme"), os.Getenv("GTK_THEME")))
 	go func() {
-		if portalHasPreference(2 * time.Second) {
-			return // Fyne follows the portal
+		if v, ok := portalVariant(2 * time.Second); ok {
+			fyne.Do(func() { apply(v) })
 		}
-		v := desktopVariant(gsettings("color-scheme"), gsettings("gtk-theme"), os.Getenv("GTK_THEME"))
-		fyne.Do(func() { a.Settings().SetTheme(variantTheme{Theme: theme.DefaultTheme(), variant: v}) })
+		_ = portalsettings.OnSignalSettingChanged(func(c portalsettings.Changed) {
+			if c.Namespace != appearance.Namespace || c.Key != "color-scheme" {
+				return
+			}
+			if cs, err := appearance.ValueToColorScheme(c.Value); err == nil && cs != appearance.NoPreference {
+				v := theme.VariantLight
+				if cs == appearance.Dark {
+					v = theme.VariantDark
+				}
+				fyne.Do(func() { apply(v) })
+			}
+		})
 	}()
 }
 
-// portalHasPreference reports whether the freedesktop portal answers with a light or dark
-// preference within d.
-func portalHasPreference(d time.Duration) bool {
-	res := make(chan bool, 1)
+// portalVariant asks the freedesktop portal for the desktop's preference; ok is false when it
+// does not answer within d or has none.
+func portalVariant(d time.Duration) (v fyne.ThemeVariant, ok bool) {
+	res := make(chan appearance.ColorScheme, 1)
 	go func() {
 		cs, err := appearance.GetColorScheme()
-		res <- err == nil && cs != appearance.NoPreference
+		if err != nil {
+			cs = appearance.NoPreference
+		}
+		res <- cs
 	}()
 	select {
-	case ok := <-res:
-		return ok
+	case cs := <-res:
+		switch cs {
+		case appearance.Dark:
+			return theme.VariantDark, true
+		case appearance.Light:
+			return theme.VariantLight, true
+		}
 	case <-time.After(d):
-		return false
 	}
+	return 0, false
 }
 
 // gsettings reads a key of org.gnome.desktop.interface, or "" when there is no gsettings or no
-// such key. It blocks for at most two seconds.
+// such key. It blocks for at most half a second.
 func gsettings(key string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	if _, err := exec.LookPath("gsettings"); err != nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "gsettings", "get", "org.gnome.desktop.interface", key).Output()
 	if err != nil {
