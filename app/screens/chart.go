@@ -108,12 +108,21 @@ var (
 	colorOrders = color.NRGBA{R: 0x1f, G: 0x6f, B: 0xc9, A: 0xff}
 )
 
-// span returns the first and last instants on the time axis.
+// minChartSpan is the shortest time the axis spans, so that a few runs close together still
+// get distinct labels.
+const minChartSpan = time.Hour
+
+// span returns the first and last instants on the time axis: from the first run shown to the
+// last, at least minChartSpan, ending at the last run.
 func (c *RunChart) span() (time.Time, time.Time) {
 	if len(c.runs) == 0 {
 		return time.Time{}, time.Time{}
 	}
-	return runAt(&c.runs[0]), runAt(&c.runs[len(c.runs)-1])
+	first, last := runAt(&c.runs[0]), runAt(&c.runs[len(c.runs)-1])
+	if last.Sub(first) < minChartSpan {
+		first = last.Add(-minChartSpan)
+	}
+	return first, last
 }
 
 // tickLabel formats an instant on the axis: the time of day when the runs shown fit in a day,
@@ -152,11 +161,14 @@ func (r *chartRenderer) rebuild() {
 	}
 	r.legend.Text = ""
 	first, last := r.c.span()
+	prev := ""
 	for i, tk := range r.ticks {
 		tk.Text = ""
 		if len(runs) > 0 {
 			at := first.Add(time.Duration(float64(last.Sub(first)) * float64(i) / float64(chartTicks-1)))
-			tk.Text = tickLabel(at, last.Sub(first), r.c.loc)
+			if label := tickLabel(at, last.Sub(first), r.c.loc); label != prev {
+				tk.Text, prev = label, label
+			}
 		}
 	}
 	if len(runs) > 0 {
