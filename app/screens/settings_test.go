@@ -12,7 +12,8 @@ import (
 
 type toggle struct{ on bool }
 
-func (t *toggle) Enabled() bool            { return t.on }
+func (t *toggle) Enabled() bool { return t.on }
+
 func (t *toggle) SetEnabled(on bool) error { t.on = on; return nil }
 
 func newSettingsWindow(t *testing.T) (*Settings, *fake, fyne.Window) {
@@ -33,19 +34,6 @@ func TestSettingsTabs(t *testing.T) {
 	for i, name := range []string{"schedule", "portal", "alerts", "general"} {
 		s.SelectTab(i)
 		test.AssertImageMatches(t, "settings_"+name+".png", w.Canvas().Capture())
-	}
-}
-
-func TestSettingsPreviewFollowsEdits(t *testing.T) {
-	s, _, _ := newSettingsWindow(t)
-	if got := s.preview.Text; got != "10:30, 11:30, 12:30, 13:30, 14:30" {
-		t.Errorf("preview = %q", got)
-	}
-	s.minute.SetText("5")
-	s.every.SetSelected("2")
-	s.hour.SetText("1")
-	if got := s.preview.Text; got != "11:05, 13:05, 15:05, 17:05, 19:05" {
-		t.Errorf("preview after minute 5 every 2 h from 01:00 = %q", got)
 	}
 }
 
@@ -114,55 +102,6 @@ func TestSettingsValidSaves(t *testing.T) {
 	}
 	if s.schedMsg.Text != "Saved. Next run 10:15." {
 		t.Errorf("schedule message = %q", s.schedMsg.Text)
-	}
-}
-
-func TestSettingsRetention(t *testing.T) {
-	s, f, _ := newSettingsWindow(t)
-	if got := s.keepRuns.Text; got != "10000" {
-		t.Errorf("keep runs = %q, want the default 10000", got)
-	}
-	s.SelectTab(3)
-	// The error shows while typing, and a save with it reaches nobody.
-	s.keepRuns.SetText("5")
-	if l := s.retentionErrs["keep_runs"]; l.Hidden || !strings.HasPrefix(l.Text, "keep_runs:") {
-		t.Errorf("error label while typing = %q (hidden %v), want one naming keep_runs", l.Text, l.Hidden)
-	}
-	test.Tap(s.retentionSave)
-	if calls := f.Calls(); len(calls) != 0 {
-		t.Errorf("an invalid retention reached the owner: %v", calls)
-	}
-	s.keepRuns.SetText("2500")
-	if l := s.retentionErrs["keep_runs"]; !l.Hidden {
-		t.Errorf("error label after a valid value = %q", l.Text)
-	}
-	test.Tap(s.retentionSave)
-	if got := f.Calls(); strings.Join(got, "|") != "save retention keep_runs=2500" {
-		t.Errorf("calls = %v, want one save with 2500", got)
-	}
-	if want := "Saved. The last 2500 runs are kept; older ones are pruned now."; s.retentionMsg.Text != want || s.retentionMsg.Hidden {
-		t.Errorf("message = %q, want %q", s.retentionMsg.Text, want)
-	}
-}
-
-func TestSettingsStartAtLogin(t *testing.T) {
-	test.NewTempApp(t)
-	tg := &toggle{}
-	s := NewSettings(newFake(), SettingsOptions{Options: testOptions(), StartAtLogin: tg})
-	_ = test.NewWindow(s.Content())
-	s.SelectTab(3)
-	var check *widget.Check
-	for _, o := range test.LaidOutObjects(s.Content()) {
-		if c, ok := o.(*widget.Check); ok && c.Text == "Start worktray when I log in" {
-			check = c
-		}
-	}
-	if check == nil {
-		t.Fatal("no start-at-login check")
-	}
-	test.Tap(check)
-	if !tg.on {
-		t.Error("checking the box did not enable the autostart entry")
 	}
 }
 
