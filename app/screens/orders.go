@@ -33,11 +33,10 @@ type OrdersSource interface {
 
 // The filters of the work orders table.
 const (
-	FilterAll        = "All orders"
-	FilterUnseen     = "New and changed"
-	FilterNew        = "New"
-	FilterChanged    = "Changed"
-	filterNewChanged = FilterUnseen
+	FilterAll     = "All orders"
+	FilterUnseen  = "New and changed"
+	FilterNew     = "New"
+	FilterChanged = "Changed"
 )
 
 // Orders is the work orders window's content: a table with search, a new/changed filter, sorting
@@ -48,8 +47,8 @@ type Orders struct {
 	src  OrdersSource
 	opts Options
 	// SaveCSV asks where to save, hands the writer to write, and then calls done with the path
-	// written (or the error; "" and nil when the user canceled). Nil hides nothing but makes
-	// Export do nothing. The ui process sets it to a file dialog.
+	// written (or the error; "" and nil when the user canceled). While it is nil, Export CSV…
+	// does nothing. The ui process sets it to a file dialog.
 	SaveCSV func(suggested string, write func(io.Writer) error, done func(path string, err error))
 	// ShowDetail shows an order's detail view (the ui process opens a window with it); nil
 	// leaves it to the caller of Detail.
@@ -260,7 +259,7 @@ func (o *Orders) applyFilter() {
 			continue
 		}
 		switch o.filter.Selected {
-		case filterNewChanged:
+		case FilterUnseen:
 			if ord.Mark == scheduler.MarkNone || removed {
 				continue
 			}
