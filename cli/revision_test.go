@@ -163,3 +163,24 @@ func TestConcurrentAlertsAndPortalSet(t *testing.T) {
 		[]string{"portal", "set", "--url", "https://portal.example.com", "--username", users[1], "--keep-password", "--revision", rev}))
 	expect(t, cli(t, dir, "", "portal", "show"), ExitOK, users[w])
 }
+
+// TestUnsureWrite: a settings write that got no answer says it was applied whole or not at all
+// and which command tells; it stays a not-responding error (exit 7). Other errors pass as they
+// are.
+func TestUnsureWrite(t *testing.T) {
+	err := unsure(&control.NotRespondingError{PID: 42}, "schedule show")
+	e := &env{io: IO{Err: &strings.Builder{}}, name: "schedule"}
+	if code := e.exit(err); code != ExitNotResponding {
+		t.Fatalf("exit %d, want %d", code, ExitNotResponding)
+	}
+	msg := e.io.Err.(*strings.Builder).String()
+	for _, want := range []string{"(pid 42) is not responding", "saved whole or not at all", "`worktray schedule show` says which", "kill -CONT 42"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	other := control.ErrNoOwner
+	if unsure(other, "schedule show") != other {
+		t.Error("unsure changed an error that is not about silence")
+	}
+}
