@@ -10,29 +10,29 @@ import (
 
 func TestSettingsRetention(t *testing.T) {
 	s, f, _ := newSettingsWindow(t)
-	if got := s.keepRuns.Text; got != "10000" {
+	if got := s.general.keepRuns.Text; got != "10000" {
 		t.Errorf("keep runs = %q, want the default 10000", got)
 	}
 	s.SelectTab(3)
 	// The error shows while typing, and a save with it reaches nobody.
-	s.keepRuns.SetText("5")
-	if l := s.retentionErrs["keep_runs"]; l.Hidden || !strings.HasPrefix(l.Text, "keep_runs:") {
+	s.general.keepRuns.SetText("5")
+	if l := s.general.retentionErrs["keep_runs"]; l.Hidden || !strings.HasPrefix(l.Text, "keep_runs:") {
 		t.Errorf("error label while typing = %q (hidden %v), want one naming keep_runs", l.Text, l.Hidden)
 	}
-	test.Tap(s.retentionSave)
+	test.Tap(s.general.retentionSave)
 	if calls := f.Calls(); len(calls) != 0 {
 		t.Errorf("an invalid retention reached the owner: %v", calls)
 	}
-	s.keepRuns.SetText("2500")
-	if l := s.retentionErrs["keep_runs"]; !l.Hidden {
+	s.general.keepRuns.SetText("2500")
+	if l := s.general.retentionErrs["keep_runs"]; !l.Hidden {
 		t.Errorf("error label after a valid value = %q", l.Text)
 	}
-	test.Tap(s.retentionSave)
+	test.Tap(s.general.retentionSave)
 	if got := f.Calls(); strings.Join(got, "|") != "save retention keep_runs=2500" {
 		t.Errorf("calls = %v, want one save with 2500", got)
 	}
-	if want := "Saved. The last 2500 runs are kept; older ones are pruned now."; s.retentionMsg.Text != want || s.retentionMsg.Hidden {
-		t.Errorf("message = %q, want %q", s.retentionMsg.Text, want)
+	if want := "Saved. The last 2500 runs are kept; older ones are pruned now."; s.general.retentionMsg.Text != want || s.general.retentionMsg.Hidden {
+		t.Errorf("message = %q, want %q", s.general.retentionMsg.Text, want)
 	}
 }
 
