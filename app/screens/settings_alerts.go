@@ -17,8 +17,9 @@ import (
 	"worktray/secret"
 )
 
-// alertsTab is the settings window's alerts tab: Pushover, desktop notifications, thresholds and quiet hours. It owns its widgets, field errors and messages; it
-// is used on Fyne's goroutine only.
+// alertsTab is the settings window's alerts tab: Pushover, desktop notifications, thresholds and
+// quiet hours. It owns its widgets, field errors and messages; it is used on Fyne's goroutine
+// only.
 type alertsTab struct {
 	w *Settings // the window: backend, options, layout
 

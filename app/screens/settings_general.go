@@ -14,8 +14,9 @@ import (
 	"worktray/store"
 )
 
-// generalTab is the settings window's general tab: start at login, the data and log folders, and the history retention. It owns its widgets, field errors and messages; it
-// is used on Fyne's goroutine only.
+// generalTab is the settings window's general tab: start at login, the data and log folders, and
+// the history retention. It owns its widgets, field errors and messages; it is used on Fyne's
+// goroutine only.
 type generalTab struct {
 	w *Settings // the window: backend, options, layout
 

@@ -16,8 +16,8 @@ import (
 	"worktray/secret"
 )
 
-// portalTab is the settings window's portal tab: the portal address, profile and sign-in. It owns its widgets, field errors and messages; it
-// is used on Fyne's goroutine only.
+// portalTab is the settings window's portal tab: the portal address, profile and sign-in. It owns
+// its widgets, field errors and messages; it is used on Fyne's goroutine only.
 type portalTab struct {
 	w *Settings // the window: backend, options, layout
 

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"reflect"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -20,8 +19,9 @@ import (
 	"worktray/scheduler"
 )
 
-// scheduleTab is the settings window's schedule tab: its hour, weekday and zone pickers and the live preview of the next runs. It owns its widgets, field errors and messages; it
-// is used on Fyne's goroutine only.
+// scheduleTab is the settings window's schedule tab: its hour, weekday and zone pickers and the
+// live preview of the next runs. It owns its widgets, field errors and messages; it is used on
+// Fyne's goroutine only.
 type scheduleTab struct {
 	w *Settings // the window: backend, options, layout
 
