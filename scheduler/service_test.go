@@ -114,8 +114,8 @@ const checkInterval = 20 * time.Second
 
 // wallClock is a fake clock whose wall-clock reading (Now) runs ahead of its timers by skew:
 // a suspended laptop, or a wall clock that was set, while the monotonic timers stand still.
-// gocron and the service read the wall from it, as they read the real clock's wall (gocron
-// strips the monotonic reading).
+// The service reads the wall from it; its timers (the tick, the slot and retry timers) run on
+// the fake clock, as the real clock's run on the monotonic clock.
 type wallClock struct {
 	*clockwork.FakeClock
 	skew *atomic.Int64
