@@ -22,6 +22,7 @@ import (
 	"worktray/owner"
 	"worktray/paths"
 	"worktray/scraper/demoportal"
+	"worktray/store"
 )
 
 // Rod registers a global -rod flag when imported; worktray parses its own flag sets.
@@ -35,7 +36,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// the running scrape is canceled and recorded, the browser closed, the store closed.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	return cli.Execute(ctx, args, program(stdout, stderr))
+}
 
+// program is the whole command line: the client commands of package cli, and the owner, `ui`
+// and `demo-portal`, which main runs itself.
+func program(stdout, stderr io.Writer) cli.Program {
 	var of ownerFlags
 	var df demoFlags
 	ownerCmd := func(name string) cli.External {
@@ -48,13 +54,13 @@ $DISPLAY it runs headless. --demo starts it on the bundled demo portal in a data
 its own. SIGINT, SIGTERM and SIGHUP stop it cleanly (a running scrape is recorded canceled).`,
 			Run: func(ctx context.Context, args []string) int { return runOwnerCommand(ctx, name, args, &of, stderr) }}
 	}
-	return cli.Execute(ctx, args, cli.Program{
+	return cli.Program{
 		IO:    cli.IO{In: os.Stdin, Out: stdout, Err: stderr, LocalDiagnostics: owner.LocalDiagnostics},
 		Owner: ownerCmd(""),
 		Externals: []cli.External{
 			ownerCmd("run"),
-			{Name: "ui", Use: "[status|history|orders|settings]", Summary: "open a worktray window",
-				Long: "Opens (or raises) one of worktray's windows; the tray's menu opens the same ones.",
+			{Name: "ui", Use: "[status|history|orders|settings|portal]", Summary: "open a worktray window",
+				Long: "Opens (or raises) one of worktray's windows; the tray's menu opens the same ones. portal is the settings window at its Portal tab.",
 				Run:  func(ctx context.Context, args []string) int { return runUI(ctx, args, stdout, stderr) }},
 			{Name: "demo-portal", Use: "[flags]", Summary: "serve the bundled demo portal (for trying profiles)",
 				Long: `Serves the demo portal worktray's demo and tests use: a work-order portal with a sign-in,
@@ -63,7 +69,7 @@ a list in pages, detail pages, and switches for the faults real portals have. Si
 				Flags: df.register,
 				Run:   func(ctx context.Context, args []string) int { return runDemoPortal(ctx, args, &df, stdout, stderr) }},
 		},
-	})
+	}
 }
 
 // commonFlags are the flags every command takes.
@@ -92,6 +98,12 @@ func exitCode(err error, stderr io.Writer) int {
 		return 2
 	}
 	fmt.Fprintln(stderr, "worktray:", err)
+	if errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrUnreadable) || errors.Is(err, store.ErrWriteFailed) {
+		// The owner refuses a damaged, empty or unreadable store with the code every command
+		// uses for it, so that a service manager can be told not to restart it
+		// (RestartPreventExitStatus=8).
+		return cli.ExitStore
+	}
 	return 1
 }
 
@@ -173,6 +185,7 @@ func (d *demoFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&d.ChangedLayout, "changed-layout", false, "fault: render the list with other class names, as after a redesign")
 	fs.BoolVar(&d.Hang, "hang", false, "fault: the work-order list starts loading and never finishes")
 	fs.DurationVar(&d.PagerDelay, "pager-delay", 0, "fault: draw the pager this long after the rows")
+	fs.BoolVar(&d.EchoPassword, "echo-password", false, "fault: a refused sign-in page shows the typed password back")
 }
 
 // runDemoPortal serves the demo portal until interrupted.
@@ -190,7 +203,7 @@ func runDemoPortal(ctx context.Context, args []string, d *demoFlags, stdout, std
 	return exitCode(err, stderr)
 }
 
-// runUI runs `worktray ui [status|history|orders|settings]` by handing over to the worktray-ui
+// runUI runs `worktray ui [status|history|orders|settings|portal]` by handing over to the worktray-ui
 // binary beside this one (exec: same process id, same standard input, so the owner's command pipe
 // reaches it). The windows are a binary of their own so that the owner does not link Fyne, whose
 // package initialisation alone doubles the owner's idle memory.

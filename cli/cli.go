@@ -112,7 +112,7 @@ var commands = map[string]command{
 	"pause":     {cmdPause, "pause scheduled runs"},
 	"resume":    {cmdResume, "resume scheduled runs"},
 	"history":   {cmdHistory, "list recent runs [-n N] [--failed]"},
-	"orders":    {cmdOrders, "list the stored work orders [--csv|--json] [--all]"},
+	"orders":    {cmdOrders, "list the stored work orders [--new] [--changed] [--sort COL] [--csv|--ics|--json]; orders show NUMBER"},
 	"backup":    {cmdBackup, "write a consistent copy of the store to FILE; list or restore the daily backups"},
 	"diagnose":  {cmdDiagnose, "check everything worktray depends on [--fix]"},
 	"schedule":  {cmdSchedule, "show or set the schedule: schedule show | schedule set --minute 15 ..."},
@@ -254,6 +254,16 @@ func (e *env) exit(err error) int {
 	return code
 }
 
+// unsure adds to the error of a settings write that got no answer (the owner stopped answering
+// while it wrote) that the owner applies a write wholly or not at all, and which command shows
+// the outcome; other errors are returned as they are.
+func unsure(err error, show string) error {
+	if !errors.Is(err, control.ErrNotResponding) {
+		return err
+	}
+	return fmt.Errorf("%w; the change was saved whole or not at all: `worktray %s` says which", err, show)
+}
+
 // notRespondingMessage says that the owner does not answer and what to do about it.
 func notRespondingMessage(err error) string {
 	msg := err.Error()
@@ -364,6 +374,9 @@ func (r *revisionFlag) String() string {
 	}
 	return strconv.FormatUint(r.n, 10)
 }
+
+// Type names the value in the help: --revision N.
+func (r *revisionFlag) Type() string { return "N" }
 
 func (r *revisionFlag) Set(v string) error {
 	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)

@@ -55,7 +55,11 @@ func runSummary(r scheduler.Run, now time.Time) string {
 		parts = append(parts, r.Message)
 	default:
 		if r.ErrorClass != "" {
-			parts = append(parts, fmt.Sprintf("%s: %s", r.ErrorClass, r.Message))
+			what := view.ClassText(r.ErrorClass)
+			if r.Message != "" {
+				what += ": " + r.Message
+			}
+			parts = append(parts, what)
 		} else if r.Message != "" {
 			parts = append(parts, r.Message)
 		}

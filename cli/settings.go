@@ -164,7 +164,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) error {
 		}
 		info, err := c.SetPortalAt(ctx, in, rev.based(cur.Revision))
 		if err != nil {
-			return err
+			return unsure(err, "portal show")
 		}
 		if !e.json {
 			fmt.Fprintln(e.io.Out, "portal settings saved; `worktray portal test` signs in with them")
@@ -282,7 +282,7 @@ func cmdAlerts(ctx context.Context, e *env, args []string) error {
 		}
 		info, err := c.SetAlertsAt(ctx, in, rev.based(cur.Revision))
 		if err != nil {
-			return err
+			return unsure(err, "alerts show")
 		}
 		if e.json {
 			writeJSON(e.io.Out, info)
@@ -291,6 +291,8 @@ func cmdAlerts(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.io.Out, "alert settings saved")
 		printAlerts(e, info)
 		return nil
+	case "show":
+		return alertsShow(ctx, e)
 	case "test":
 		if err := c.SendTestAlert(ctx); err != nil {
 			return err
@@ -302,7 +304,7 @@ func cmdAlerts(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	return usagef("use `alerts set [--pushover true --keys] [--threshold N] ...` or `alerts test`")
+	return usagef("use `alerts show`, `alerts set [--pushover true --keys] [--threshold N] ...` or `alerts test`")
 }
 
 func alertsInput(set map[string]bool, vals map[string]*string) (control.AlertsInput, error) {
