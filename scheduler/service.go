@@ -228,27 +228,25 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.active != nil {
 		s.active.cancel()
 	}
-	s.mu.Unlock()
-	s.mu.Lock()
 	s.closing = true
 	s.slot.stop()
 	s.retry.stop()
 	s.slot, s.retry, s.retryFor = nil, nil, nil
 	s.mu.Unlock()
 	s.armed.Store(nil)
-	// The run in progress, the checks after it, and timer callbacks (which see ctx done and
-	// return) end; a run that does not is abandoned at the stop timeout.
+	// The run in progress, the checks after it, timer callbacks and the loops (which see ctx
+	// done and return) end; what does not (a scraper that ignores its context, a store that
+	// hangs) is abandoned at the stop timeout.
 	ended := make(chan struct{})
-	go func() { s.wg.Wait(); s.callbacks.Wait(); close(ended) }()
+	go func() { s.wg.Wait(); s.callbacks.Wait(); loops.Wait(); close(ended) }()
 	stop := time.NewTimer(s.cfg.StopTimeout)
 	select {
 	case <-ended:
 		stop.Stop()
 	case <-stop.C:
-		s.log.Error("the run in progress did not end within the stop timeout; it is abandoned",
+		s.log.Error("the scheduler did not stop within the stop timeout; what still runs is abandoned",
 			"stop_timeout", s.cfg.StopTimeout.String())
 	}
-	loops.Wait()
 	s.mu.Lock()
 	s.runCtx = nil
 	s.mu.Unlock()
