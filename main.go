@@ -185,6 +185,7 @@ func (d *demoFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&d.ChangedLayout, "changed-layout", false, "fault: render the list with other class names, as after a redesign")
 	fs.BoolVar(&d.Hang, "hang", false, "fault: the work-order list starts loading and never finishes")
 	fs.DurationVar(&d.PagerDelay, "pager-delay", 0, "fault: draw the pager this long after the rows")
+	fs.BoolVar(&d.EchoPassword, "echo-password", false, "fault: a refused sign-in page shows the typed password back")
 }
 
 // runDemoPortal serves the demo portal until interrupted.

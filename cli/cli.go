@@ -365,6 +365,9 @@ func (r *revisionFlag) String() string {
 	return strconv.FormatUint(r.n, 10)
 }
 
+// Type names the value in the help: --revision N.
+func (r *revisionFlag) Type() string { return "N" }
+
 func (r *revisionFlag) Set(v string) error {
 	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
 	if err != nil {

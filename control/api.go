@@ -8,6 +8,12 @@
 // {"error": "...", "code": "...", "field": "..."} with a 4xx or 5xx status. A command the scheduler
 // cannot take while it is starting or stopping is answered 503 with code unavailable.
 //
+// Settings (schedule, portal, alerts, retention) carry a revision in their answers; a PUT with
+// `If-Match: "N"` is applied only if the setting is still at revision N, else it is answered 409
+// with code stale_revision and nothing changes (revision.go). The event stream sends an empty
+// line every Heartbeat when idle; a client treats a silent owner as not responding
+// (NotRespondingError).
+//
 // Routes (all under /api):
 //
 //	GET  /api/status              Status
@@ -18,17 +24,17 @@
 //	GET  /api/runs/{id}           Run; 404 code not_found
 //	GET  /api/orders?removed=true {"orders": [Order]}
 //	GET  /api/schedule            ScheduleInfo
-//	PUT  /api/schedule            ScheduleInfo; 422 code invalid naming the fields, nothing saved
+//	PUT  /api/schedule            ScheduleInfo; 422 code invalid naming the fields, 409 code stale_revision; nothing saved
 //	POST /api/schedule/preview?n=5  ScheduleInfo (not saved); 422 as above
-//	GET  /api/events              NDJSON stream of scheduler.Event
+//	GET  /api/events              NDJSON stream of StreamEvent, an empty line every Heartbeat
 //	POST /api/window              {"window": "status"}; 501 code no_windows for a headless owner
 //	GET  /api/scheduler/health    Health; 200 healthy, 503 unhealthy (PublicHealth on ServeHealth's listener)
 //	POST /api/backup              {"path": "/abs/file"} → BackupResult
 //	POST /api/diagnose            {"fix": bool} → Diagnosis (fix starts an overdue slot)
 //	GET  /api/portal, PUT /api/portal, POST /api/portal/test
 //	GET  /api/alerts, PUT /api/alerts, POST /api/alerts/test
-//	GET  /api/retention           store.Retention
-//	PUT  /api/retention           store.Retention; 422 code invalid naming keep_runs, nothing saved
+//	GET  /api/retention           RetentionInfo
+//	PUT  /api/retention           RetentionInfo; 422 code invalid naming keep_runs, 409 stale_revision; nothing saved
 package control
 
 import (

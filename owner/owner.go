@@ -146,6 +146,11 @@ func Run(ctx context.Context, opts Options) error {
 // setup builds every part in order: the scraper (and the demo portal), the alerts, the
 // scheduler and the daily backup, then the pruner, the control socket and the desktop. It starts no part; what it
 // opens outside a part is in o.cleanup.
+//
+// A part that reacts to what the scheduler does (a run finished, alerts queued, the schedule
+// changed) subscribes here, next to alertWakeUp, before anything runs, so that it misses no
+// event; its own file holds it. Work that must happen once before any part starts, while this
+// owner holds the store's lock, goes in Run before setup (as sweepBrowsers does).
 func (o *owner) setup(ctx context.Context) ([]part, error) {
 	var parts []part
 	scr, demoParts, err := o.scraper(ctx)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -297,6 +298,25 @@ func (db *DB) SlotClaimed(slot time.Time) (bool, error) {
 		return nil
 	})
 	return claimed, err
+}
+
+// ClaimedSlots returns the claimed slots in [from, to], oldest first, whether or not their
+// records were pruned. Safe for concurrent use.
+func (db *DB) ClaimedSlots(from, to time.Time) ([]time.Time, error) {
+	var out []time.Time
+	err := db.view("read slot claims", func(tx *bbolt.Tx) error {
+		_, slots, _, err := runBuckets(tx)
+		if err != nil {
+			return err
+		}
+		c := slots.Cursor()
+		end := slotKey(to)
+		for k, _ := c.Seek(slotKey(from)); k != nil && bytes.Compare(k, end) <= 0; k, _ = c.Next() {
+			out = append(out, time.Unix(int64(keyU64(k)), 0).UTC())
+		}
+		return nil
+	})
+	return out, err
 }
 
 // ReleaseMissedSlots withdraws the missed records of the slots after after, in one
