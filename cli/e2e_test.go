@@ -176,7 +176,7 @@ func TestCommandsWithOwner(t *testing.T) {
 	expect(t, cli(t, dir, "", "history"), 0, "RUN", "manual", "failed")
 	expect(t, cli(t, dir, "", "history", "-n", "1", "--failed", "--json"), 0, `"error_class": "portal_error"`)
 	expect(t, cli(t, dir, "", "orders"), 0, "no work orders stored")
-	expect(t, cli(t, dir, "", "orders", "--csv"), 0, "portal_id,number,customer")
+	expect(t, cli(t, dir, "", "orders", "--csv"), 0, "number,mark,visit_date", "wrote 0 work orders (CSV) to standard output")
 	expect(t, cli(t, dir, "", "orders", "--json"), 0, `"orders": []`)
 	expect(t, cli(t, dir, "", "cancel"), ExitConflict, "no scrape is running")
 	expect(t, cli(t, dir, "", "pause"), 0, "paused")

@@ -13,6 +13,7 @@
 //   - scraper.go: portalScraper, the scheduler's scraper
 //   - demo.go: the bundled demo portal and its first scrape (--demo)
 //   - alerts.go: the alert policy, the notifier and its wake-up
+//   - calendar.go: visits.ics kept current after each run
 //   - control.go: the control socket and the health endpoint
 //   - hooks.go: what the control API asks of the owner (portal, alerts, test login)
 //   - retention.go: the history pruner
@@ -171,7 +172,7 @@ func (o *owner) setup(ctx context.Context) ([]part, error) {
 	o.policy.SetLocation(sc.Location())
 	// Subscribed before anything runs, so that the first alerts wake the notifier too.
 	parts = append(parts, part{"scheduler", svc.Run}, notifier, o.alertWakeUp(svc.Subscribe(64)),
-		o.dailyBackup(svc.Subscribe(16)))
+		o.dailyBackup(svc.Subscribe(16)), o.visitsCalendar(svc.Subscribe(16)))
 	for _, f := range []func(context.Context) ([]part, error){o.retentionParts, o.controlParts, o.desktopParts} {
 		ps, err := f(ctx)
 		if err != nil {

@@ -129,6 +129,7 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 		}
 	} else {
 		run.Status = StatusSucceeded
+		run.Incomplete, run.ListReads = !res.Complete, res.ListReads
 		orders = res.Orders
 		if orders == nil {
 			orders = []Order{}

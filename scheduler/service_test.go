@@ -70,7 +70,9 @@ func (f *fakeScraper) Scrape(ctx context.Context, req scheduler.ScrapeRequest) (
 	if err != nil {
 		return scheduler.ScrapeResult{}, err
 	}
-	return scheduler.ScrapeResult{Orders: orders, EmptyState: empty, Pages: 1}, nil
+	// Two complete reads, as the scraper reports when known orders went missing: removals are
+	// confirmed at once.
+	return scheduler.ScrapeResult{Orders: orders, EmptyState: empty, Pages: 1, Complete: true, ListReads: 2}, nil
 }
 
 func (f *fakeScraper) set(fn func(f *fakeScraper)) {

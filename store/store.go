@@ -43,13 +43,16 @@ var (
 	bucketMeta     = []byte("meta")     // schema_version
 	bucketSettings = []byte("settings") // key → JSON value; "schedule" is the scheduler.Schedule
 	bucketRuns     = []byte("runs")     // 8-byte big-endian id → JSON scheduler.Run
-	bucketOrders   = []byte("orders")   // portal id → JSON scheduler.Order (see applyOrders for LastSeen)
+	bucketOrders   = []byte("orders")   // portal id → JSON orderRecord (see applyOrders for LastSeen)
 	bucketState    = []byte("state")    // "scheduler" → JSON scheduler.State
-	bucketKV       = []byte("kv")       // small values: "cookies", "orders_scraped_at"
+	bucketKV       = []byte("kv")       // small values: "cookies", "orders_scraped_at", "alert_delivery"
 	bucketSlots    = []byte("slots")    // 8-byte big-endian unix seconds of a slot → run id (since v2)
 	bucketRunning  = []byte("running")  // run id → empty, for runs whose status is "running" (since v2)
 	bucketOutbox   = []byte("outbox")   // 8-byte big-endian id → JSON scheduler.Alert (since v2)
 	bucketSent     = []byte("sent")     // 8-byte big-endian id → JSON SentAlert, the last SentKeep (since v2)
+	// bucketOrderChanges holds the orders' change history: portal id, NUL, 8-byte big-endian
+	// sequence → JSON storedChange, the last OrderHistoryKeep per order (since v3).
+	bucketOrderChanges = []byte("order_changes")
 
 	keySchemaVersion   = []byte("schema_version")
 	keySchedule        = []byte("schedule")
