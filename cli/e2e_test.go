@@ -172,7 +172,7 @@ func TestCommandsWithOwner(t *testing.T) {
 		t.Errorf("status --json: %v %v", err, r)
 	}
 	// No portal is configured: the scrape fails as a portal_error.
-	expect(t, cli(t, dir, "", "scrape"), ExitPortalError, "portal_error", "no portal is configured")
+	expect(t, cli(t, dir, "", "scrape"), ExitPortalError, "portal error", "no portal is configured")
 	expect(t, cli(t, dir, "", "history"), 0, "RUN", "manual", "failed")
 	expect(t, cli(t, dir, "", "history", "-n", "1", "--failed", "--json"), 0, `"error_class": "portal_error"`)
 	expect(t, cli(t, dir, "", "orders"), 0, "no work orders stored")

@@ -14,7 +14,7 @@ import (
 )
 
 // jsonBuckets are the buckets in which every value is one JSON document.
-var jsonBuckets = [][]byte{bucketSettings, bucketRuns, bucketOrders, bucketState, bucketOutbox, bucketSent}
+var jsonBuckets = [][]byte{bucketSettings, bucketRuns, bucketOrders, bucketState, bucketOutbox, bucketSent, bucketOrderChanges}
 
 // idBuckets are the buckets keyed by 8-byte big-endian numbers.
 var idBuckets = [][]byte{bucketRuns, bucketSlots, bucketRunning, bucketOutbox, bucketSent}
