@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"worktray/app/view"
 	"worktray/paths"
 	"worktray/scheduler"
 	"worktray/scraper"
@@ -88,14 +89,14 @@ func TestFullDiskCommands(t *testing.T) {
 	_ = f.Close()
 
 	r := cli(t, dir, "", "scrape")
-	expect(t, r, ExitStorageFailed, "no space left")
-	if strings.Contains(r.stdout+r.stderr, "portal_error") {
+	expect(t, r, ExitStorageFailed, view.ClassText(scheduler.ClassStorageFailed), "no space left")
+	if strings.Contains(r.stdout+r.stderr, view.ClassText(scheduler.ClassPortalError)) {
 		t.Errorf("a full disk was blamed on the portal:\n%v", r)
 	}
 	// The outcome is recorded (a small record fits in the pages the file already has) and
 	// status says what failed.
 	r = cli(t, dir, "", "status")
-	if r.code == ExitOK || !strings.Contains(r.stdout, "storage failed") || !strings.Contains(r.stdout, "no space left") {
+	if r.code == ExitOK || !strings.Contains(r.stdout, view.ClassText(scheduler.ClassStorageFailed)) || !strings.Contains(r.stdout, "no space left") {
 		t.Errorf("status after a scrape that could not be stored:\n%v", r)
 	}
 
