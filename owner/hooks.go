@@ -105,6 +105,9 @@ func (o *owner) setPortal(ctx context.Context, in control.PortalInput) (control.
 	}
 	o.log.Info("portal settings changed", "url", ps.URL, "profile", ps.Profile, "username", ps.Username,
 		"password_changed", in.Password != nil)
+	if o.tray != nil {
+		o.tray.SettingsChanged() // it may leave its "Set up your portal…" state
+	}
 	return o.portalInfo(ctx)
 }
 
@@ -213,7 +216,11 @@ func (o *owner) alertsInfo(s notify.Settings) (control.AlertsInfo, error) {
 		return control.AlertsInfo{}, err
 	}
 	token, user, _ := o.secrets.PushoverCredentials()
-	return control.AlertsInfo{Settings: b, PushoverKeysSet: token != "" && user != "", Revision: rev}, nil
+	d, err := o.db.AlertDelivery()
+	if err != nil {
+		return control.AlertsInfo{}, err
+	}
+	return control.AlertsInfo{Settings: b, PushoverKeysSet: token != "" && user != "", Revision: rev, Delivery: &d}, nil
 }
 
 // secretUndo remembers the secrets a settings change replaced, so that a change whose settings

@@ -116,7 +116,7 @@ func TestFieldClean(t *testing.T) {
 		t.Error("number regex matched WO 12")
 	}
 	ins := fieldSpec{name: "instructions", Field: p.Detail.Fields["instructions"]}
-	if got, _ := ins.clean("\n  Line  one \n\n line two\n"); got != "Line one\nline two" {
+	if got, _ := ins.clean("\n  Line  one \n\n line two\n"); got != "Line one\n\nline two" {
 		t.Errorf("multiline: %q", got)
 	}
 }

@@ -109,8 +109,9 @@ type fieldSpec struct {
 	Field
 }
 
-// jsSpec is the selector part of a field as jsWait takes it: [selector, attribute, all].
-func (f fieldSpec) jsSpec() []any { return []any{f.Selector, f.Attribute, f.All} }
+// jsSpec is the selector part of a field as the page scripts take it: [selector, attribute,
+// all, multiline].
+func (f fieldSpec) jsSpec() []any { return []any{f.Selector, f.Attribute, f.All, f.Multiline} }
 
 // New checks cfg and returns a Scraper. It does not start a browser; a missing browser is
 // reported by Scrape (and by FindBrowser).
@@ -154,13 +155,13 @@ func New(cfg Config) (*Scraper, error) {
 		}
 	}
 	if t := s.prof.List.Total; t != nil {
-		s.total = &fieldSpec{name: "total", Field: *t}
-		if t.Regex != "" && s.total.re == nil {
+		if t.Regex != "" && t.re == nil {
 			// A profile built in code (not parsed) has no compiled regex yet.
 			if err := s.prof.validate("profile"); err != nil {
 				return nil, err
 			}
 		}
+		s.total = &fieldSpec{name: "total", Field: *s.prof.List.Total}
 	}
 	for _, fs := range [][]fieldSpec{s.listFields, s.detailFields} {
 		for _, f := range fs {
@@ -243,6 +244,7 @@ type run struct {
 	logins       int
 	relogins     int
 	pages        int
+	netWatched   bool // jsNetWatch is installed in the list tab
 	detailVisits atomic.Int64
 
 	failMu   sync.Mutex
@@ -327,17 +329,18 @@ func (r *run) scrape() (scheduler.ScrapeResult, error) {
 	}
 	r.enter(scheduler.StageList)
 	r.progress(scheduler.Progress{Stage: scheduler.StageList, Percent: 8, Message: "opening the work-order list"})
-	orders, empty, err := r.readList()
+	list, err := r.readList()
 	if err != nil {
 		return scheduler.ScrapeResult{}, err
 	}
+	orders := list.orders
 	r.enter(scheduler.StageDetails)
 	if err := r.readDetails(orders); err != nil {
 		return scheduler.ScrapeResult{}, err
 	}
 	r.enter(scheduler.StageSaving)
 	r.saveCookies()
-	return scheduler.ScrapeResult{Orders: orders, EmptyState: empty}, nil
+	return scheduler.ScrapeResult{Orders: orders, EmptyState: list.empty, Complete: true, ListReads: list.reads}, nil
 }
 
 // ctxErr classifies the end of the run's context.
