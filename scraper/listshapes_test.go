@@ -217,6 +217,22 @@ func TestListShiftingIsReadAgain(t *testing.T) {
 	if fourth.ListReads != 1 {
 		t.Errorf("the list was read %d times with nothing missing; want once", fourth.ListReads)
 	}
+
+	// More than half of the known orders gone: read again before anything is applied.
+	p.SetListModes(demoportal.ListModes{})
+	for _, o := range p.Orders()[:60] {
+		if err := p.Remove(o.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fifth, err := s.Scrape(ctx, scheduler.ScrapeRequest{RunID: 5, Known: byID(fourth.Orders)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertComplete(t, fifth, base, p)
+	if fifth.ListReads != 2 {
+		t.Errorf("60 of 99 known orders missing: the list was read %d times; want 2", fifth.ListReads)
+	}
 }
 
 // TestMaxPagesIsAGuardNotACut: reaching list.max_pages fails the scrape; it never returns the
