@@ -59,8 +59,8 @@ its own. SIGINT, SIGTERM and SIGHUP stop it cleanly (a running scrape is recorde
 		Owner: ownerCmd(""),
 		Externals: []cli.External{
 			ownerCmd("run"),
-			{Name: "ui", Use: "[status|history|orders|settings]", Summary: "open a worktray window",
-				Long: "Opens (or raises) one of worktray's windows; the tray's menu opens the same ones.",
+			{Name: "ui", Use: "[status|history|orders|settings|portal]", Summary: "open a worktray window",
+				Long: "Opens (or raises) one of worktray's windows; the tray's menu opens the same ones. portal is the settings window at its Portal tab.",
 				Run:  func(ctx context.Context, args []string) int { return runUI(ctx, args, stdout, stderr) }},
 			{Name: "demo-portal", Use: "[flags]", Summary: "serve the bundled demo portal (for trying profiles)",
 				Long: `Serves the demo portal worktray's demo and tests use: a work-order portal with a sign-in,
@@ -203,7 +203,7 @@ func runDemoPortal(ctx context.Context, args []string, d *demoFlags, stdout, std
 	return exitCode(err, stderr)
 }
 
-// runUI runs `worktray ui [status|history|orders|settings]` by handing over to the worktray-ui
+// runUI runs `worktray ui [status|history|orders|settings|portal]` by handing over to the worktray-ui
 // binary beside this one (exec: same process id, same standard input, so the owner's command pipe
 // reaches it). The windows are a binary of their own so that the owner does not link Fyne, whose
 // package initialisation alone doubles the owner's idle memory.

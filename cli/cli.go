@@ -254,6 +254,16 @@ func (e *env) exit(err error) int {
 	return code
 }
 
+// unsure adds to the error of a settings write that got no answer (the owner stopped answering
+// while it wrote) that the owner applies a write wholly or not at all, and which command shows
+// the outcome; other errors are returned as they are.
+func unsure(err error, show string) error {
+	if !errors.Is(err, control.ErrNotResponding) {
+		return err
+	}
+	return fmt.Errorf("%w; the change was saved whole or not at all: `worktray %s` says which", err, show)
+}
+
 // notRespondingMessage says that the owner does not answer and what to do about it.
 func notRespondingMessage(err error) string {
 	msg := err.Error()

@@ -105,6 +105,9 @@ func (o *owner) setPortal(ctx context.Context, in control.PortalInput) (control.
 	}
 	o.log.Info("portal settings changed", "url", ps.URL, "profile", ps.Profile, "username", ps.Username,
 		"password_changed", in.Password != nil)
+	if o.tray != nil {
+		o.tray.SettingsChanged() // it may leave its "Set up your portal…" state
+	}
 	return o.portalInfo(ctx)
 }
 

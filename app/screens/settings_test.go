@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -107,7 +108,7 @@ func TestSettingsValidSaves(t *testing.T) {
 	s.token.SetText(strings.Repeat("a", 30))
 	s.userKey.SetText(strings.Repeat("b", 30))
 	s.saveAlerts()
-	want := []string{"save schedule minute=15", "save portal http://127.0.0.1:8099/login", "save alerts"}
+	want := []string{"save schedule minute=15", `save portal url="" profile="" username="" password=true`, "save alerts token,user key"}
 	if got := f.Calls(); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("calls = %v, want %v", got, want)
 	}
@@ -162,5 +163,77 @@ func TestSettingsStartAtLogin(t *testing.T) {
 	test.Tap(check)
 	if !tg.on {
 		t.Error("checking the box did not enable the autostart entry")
+	}
+}
+
+// TestSettingsSavedIsNotRed: a success message keeps its colour after the tab lays out again;
+// an error after it is red again.
+func TestSettingsSavedIsNotRed(t *testing.T) {
+	s, f, _ := newSettingsWindow(t)
+	s.minute.SetText("15")
+	s.saveSchedule()
+	s.relayout()
+	if s.schedMsg.Importance != widget.SuccessImportance || !strings.HasPrefix(s.schedMsg.Text, "Saved.") {
+		t.Errorf("after a save: %q in importance %v, want Saved. in the success colour", s.schedMsg.Text, s.schedMsg.Importance)
+	}
+	f.err = errors.New("the disk is full")
+	s.minute.SetText("20")
+	s.saveSchedule()
+	if s.schedMsg.Importance != widget.DangerImportance || !strings.Contains(s.schedMsg.Text, "disk is full") {
+		t.Errorf("after a failed save: %q in importance %v", s.schedMsg.Text, s.schedMsg.Importance)
+	}
+}
+
+// TestSettingsSavesOnlyWhatChanged: a save sends only the fields the user changed, never a
+// value the window did not show (the quiet hours' zone), and nothing when nothing changed.
+func TestSettingsSavesOnlyWhatChanged(t *testing.T) {
+	s, f, _ := newSettingsWindow(t)
+	s.threshold.SetText("4")
+	s.saveAlerts()
+	s.portalUser.SetText("someone@example.com")
+	s.savePortal()
+	s.savePortal() // nothing changed since
+	want := []string{"save alerts FailureThreshold", `save portal url="" profile="" username="someone@example.com" password=false`}
+	if got := f.Calls(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("calls %q, want %q", got, want)
+	}
+	if s.portalMsg.Text != "Nothing to save: no field was changed." {
+		t.Errorf("portal message %q", s.portalMsg.Text)
+	}
+}
+
+// TestSettingsReloadAndStaleRevision: settings changed elsewhere show at once in a tab without
+// edits; a tab with edits keeps them and says so; its save is refused (stale revision), and the
+// tab then shows the new values and says why.
+func TestSettingsReloadAndStaleRevision(t *testing.T) {
+	s, f, _ := newSettingsWindow(t)
+	s.keepRuns.SetText("2500") // an edit in the General tab
+
+	// Elsewhere: a new schedule minute and retention, saved at a new revision.
+	f.mu.Lock()
+	f.sched.Minute, f.retention.KeepRuns = 45, 500
+	f.mu.Unlock()
+	f.bump("schedule")
+	f.bump("retention")
+	s.Reload()
+	if s.minute.Text != "45" {
+		t.Errorf("the schedule tab without edits shows minute %q after a reload, want 45", s.minute.Text)
+	}
+	if s.keepRuns.Text != "2500" || s.retentionMsg.Hidden || !strings.Contains(s.retentionMsg.Text, "changed the history retention elsewhere") {
+		t.Errorf("the edited tab: keep %q, message %q (hidden %v)", s.keepRuns.Text, s.retentionMsg.Text, s.retentionMsg.Hidden)
+	}
+
+	s.saveRetention()
+	if s.keepRuns.Text != "500" {
+		t.Errorf("after the refused save the tab shows %q, want the value saved elsewhere (500)", s.keepRuns.Text)
+	}
+	if s.retentionMsg.Hidden || s.retentionMsg.Importance != widget.DangerImportance || !strings.HasPrefix(s.retentionMsg.Text, "Not saved: the history settings were changed elsewhere") {
+		t.Errorf("message %q (hidden %v, importance %v)", s.retentionMsg.Text, s.retentionMsg.Hidden, s.retentionMsg.Importance)
+	}
+	// Saved again on the new revision, it goes through.
+	s.keepRuns.SetText("2500")
+	s.saveRetention()
+	if calls := f.Calls(); len(calls) != 2 || calls[1] != "save retention keep_runs=2500" || !strings.HasPrefix(s.retentionMsg.Text, "Saved.") {
+		t.Errorf("calls %q, message %q", calls, s.retentionMsg.Text)
 	}
 }
