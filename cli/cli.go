@@ -241,7 +241,8 @@ func (e *env) exit(err error) int {
 		if e.dataDir != "" {
 			msg += fmt.Sprintf(" (add --data-dir %s to the commands)", e.dataDir)
 		}
-	case errors.Is(err, store.ErrWriteFailed):
+	case errors.Is(err, store.ErrWriteFailed), errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrUnreadable):
+		// A write that did not reach the disk, or a backup that failed its check.
 		code = ExitStore
 	case errors.Is(err, context.Canceled):
 		return ExitDetached
