@@ -74,8 +74,10 @@ func (r *run) readListOnce() ([]scheduler.Order, bool, error) {
 	p := r.s.prof
 	limit := p.Timeouts.Page.Duration
 	const doing = "loading the work-order list"
-	if err := r.navigate(r.ctx, r.page, r.s.listURL, limit, doing); err != nil {
-		return nil, false, err
+	if !r.takeAtList() {
+		if err := r.navigate(r.ctx, r.page, r.s.listURL, limit, doing); err != nil {
+			return nil, false, err
+		}
 	}
 	spec := r.listSpec()
 	w, err := r.waitList(spec, 1, limit)

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,6 +80,9 @@ type Config struct {
 	Cookies CookieJar
 	// Logger receives debug and warning records; nil discards them.
 	Logger *slog.Logger
+	// Location is the zone the portal's dates and times are read in when the profile sets no
+	// timezone (the owner passes the schedule's zone); nil means the system's zone.
+	Location *time.Location
 }
 
 // Scraper scrapes one portal. Scrape may be called again after it returns; calls must not
@@ -94,12 +98,7 @@ type Scraper struct {
 	listFields   []fieldSpec
 	detailFields []fieldSpec
 	total        *fieldSpec
-}
-
-// fieldSpec is a profile field ready for use.
-type fieldSpec struct {
-	name string
-	Field
+	loc          *time.Location // the portal's zone: the profile's timezone, else Config.Location
 }
 
 // jsSpec is the selector part of a field as jsWait takes it: [selector, attribute, all].
@@ -136,15 +135,18 @@ func New(cfg Config) (*Scraper, error) {
 	if s.listURL, err = resolve(s.base, s.prof.List.URL); err != nil {
 		return nil, fmt.Errorf("scraper: list.url: %w", err)
 	}
-	for _, name := range listFieldNames {
-		if f, ok := s.prof.List.Fields[name]; ok {
-			s.listFields = append(s.listFields, fieldSpec{name: name, Field: f})
-		}
+	s.loc = cfg.Location
+	if s.prof.loc != nil {
+		s.loc = s.prof.loc
 	}
-	for _, name := range detailFieldNames {
-		if f, ok := s.prof.Detail.Fields[name]; ok {
-			s.detailFields = append(s.detailFields, fieldSpec{name: name, Field: f})
-		}
+	if s.loc == nil {
+		s.loc = time.Local
+	}
+	for _, name := range fieldOrder(s.prof.List.Fields, s.prof.keyOrder) {
+		s.listFields = append(s.listFields, newFieldSpec(name, s.prof.List.Fields[name]))
+	}
+	for _, name := range fieldOrder(s.prof.Detail.Fields, s.prof.keyOrder) {
+		s.detailFields = append(s.detailFields, newFieldSpec(name, s.prof.Detail.Fields[name]))
 	}
 	if t := s.prof.List.Total; t != nil {
 		s.total = &fieldSpec{name: "total", Field: *t}
@@ -194,6 +196,9 @@ func (s *Scraper) Scrape(ctx context.Context, req scheduler.ScrapeRequest) (sche
 	res, err := r.scrape()
 	if err != nil {
 		fe := r.failure(err)
+		if w := r.takeWarnings(); len(w) > 0 {
+			fe.Msg += " (also: " + strings.Join(w, "; ") + ")"
+		}
 		r.close()
 		r.finishStages()
 		return scheduler.ScrapeResult{Logins: r.logins, DetailVisits: int(r.detailVisits.Load()), Pages: r.pages, Stages: r.stages}, fe
@@ -201,6 +206,7 @@ func (s *Scraper) Scrape(ctx context.Context, req scheduler.ScrapeRequest) (sche
 	r.close()
 	r.finishStages()
 	res.Logins = r.logins
+	res.Warnings = r.takeWarnings()
 	res.DetailVisits = int(r.detailVisits.Load())
 	res.Pages = r.pages
 	res.Stages = r.stages
@@ -230,6 +236,8 @@ type run struct {
 
 	logins       int
 	relogins     int
+	loginErr     error // a sign-in the portal refused; never tried again in this run
+	atList       bool  // the main page shows the list: signing in was proven there
 	pages        int
 	detailVisits atomic.Int64
 
@@ -237,7 +245,32 @@ type run struct {
 	failPage *rod.Page // the page to keep as an artifact
 
 	progMu     sync.Mutex
+	detailMu   sync.Mutex
 	detailURLs map[string]string // detail page URLs by portal id, when list.fields.detail_url is used
+
+	drawnOnce sync.Once // the check of a detail page drawn by JavaScript (fetch mode)
+	drawnErr  error
+
+	warnMu   sync.Mutex
+	warnings []string // for the run's message: details not read, dialogs the portal opened
+}
+
+// warn adds a warning to the run's result; it is scrubbed of the password. Safe for
+// concurrent use.
+func (r *run) warn(msg string) {
+	msg = r.scrub(msg)
+	r.warnMu.Lock()
+	defer r.warnMu.Unlock()
+	if !slices.Contains(r.warnings, msg) {
+		r.warnings = append(r.warnings, msg)
+	}
+}
+
+// takeWarnings returns the warnings so far.
+func (r *run) takeWarnings() []string {
+	r.warnMu.Lock()
+	defer r.warnMu.Unlock()
+	return slices.Clone(r.warnings)
 }
 
 // enter starts a stage and records the time of the previous one.
@@ -313,6 +346,7 @@ func (r *run) scrape() (scheduler.ScrapeResult, error) {
 	if err := r.launch(); err != nil {
 		return scheduler.ScrapeResult{}, err
 	}
+	defer r.watchDialogs()()
 	r.enter(scheduler.StageList)
 	r.progress(scheduler.Progress{Stage: scheduler.StageList, Percent: 8, Message: "opening the work-order list"})
 	orders, empty, err := r.readList()
@@ -419,55 +453,4 @@ func isContextGone(err error) bool {
 	}
 	var oe *rod.ObjectNotFoundError
 	return errors.As(err, &oe)
-}
-
-// saveCookies stores the browser's cookies in the jar; a failure is logged, not fatal.
-func (r *run) saveCookies() {
-	if r.s.cfg.Cookies == nil || r.browser == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
-	defer cancel()
-	cookies, err := r.browser.Context(ctx).GetCookies()
-	if err != nil {
-		r.log.Warn("cannot read the session cookies", "err", err)
-		return
-	}
-	b, err := json.Marshal(cookies)
-	if err == nil {
-		err = r.s.cfg.Cookies.SaveCookies(b)
-	}
-	if err != nil {
-		r.log.Warn("cannot save the session cookies", "err", err)
-	}
-}
-
-// loadCookies puts the saved cookies into the browser; a failure is logged, not fatal.
-func (r *run) loadCookies() {
-	if r.s.cfg.Cookies == nil {
-		return
-	}
-	b, err := r.s.cfg.Cookies.LoadCookies()
-	if err != nil || len(b) == 0 {
-		if err != nil {
-			r.log.Warn("cannot load the session cookies", "err", err)
-		}
-		return
-	}
-	var cookies []*proto.NetworkCookie
-	if err := json.Unmarshal(b, &cookies); err != nil {
-		r.log.Warn("saved session cookies are unreadable; signing in again", "err", err)
-		return
-	}
-	params := proto.CookiesToParams(cookies)
-	for i, c := range cookies {
-		if c.Session || c.Expires <= 0 {
-			params[i].Expires = 0
-		}
-	}
-	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
-	defer cancel()
-	if err := r.browser.Context(ctx).SetCookies(params); err != nil {
-		r.log.Warn("cannot restore the session cookies", "err", err)
-	}
 }

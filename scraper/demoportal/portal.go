@@ -97,6 +97,7 @@ type Portal struct {
 	faults   Faults
 	errCount int // requests counted for ServerErrorEvery
 	stats    Stats
+	modes    modeState // the field and login modes' switches (modes.go)
 }
 
 // New returns a portal with opts.Count generated orders (clamped to 0..MaxOrders).
@@ -244,6 +245,7 @@ func (p *Portal) Handler() http.Handler {
 	mux.HandleFunc("GET /orders/{id}", p.detailPage)
 	mux.HandleFunc("GET /api/orders", p.listAPI)
 	mux.HandleFunc("GET /static/{file}", p.static)
+	p.registerModes(mux)
 	return p.middleware(mux)
 }
 
