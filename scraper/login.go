@@ -113,11 +113,17 @@ func (r *run) proveByList(at string) error {
 			return err
 		}
 	}
-	_, err := r.waitList(r.listSpec(), 1, limit)
+	w, err := r.waitList(r.listSpec(), 1, limit)
+	var re *scheduler.RunError
 	switch {
 	case err == errLoginShown:
 		r.setFailPage(r.page)
 		return r.rejected("")
+	case errors.As(err, &re) && re.Class == scheduler.ClassLayoutChanged && !samePage(w.URL, r.s.listURL):
+		// Sent elsewhere instead of the list: the sign-in did not hold.
+		return scheduler.Errorf(scheduler.ClassLoginFailed,
+			"after signing in, the work-order list (%s) sent the browser to %s: the portal did not accept the sign-in; check the username and password in the portal settings",
+			r.s.listURL, w.URL)
 	case err != nil:
 		return err
 	}
@@ -191,7 +197,10 @@ func (r *run) loginWait(mode string, ready []string, failures bool, doing string
 	ctx, cancel := r.step(r.ctx, d+5*time.Second)
 	defer cancel()
 	var w loginState
-	spec := map[string]any{"mode": mode, "ready": ready, "form": p.Login.Form, "success": p.Login.Success}
+	spec := map[string]any{"mode": mode, "ready": ready, "form": p.Login.Form, "success": p.Login.Success, "loginPath": ""}
+	if u, err := url.Parse(r.s.loginURL); err == nil {
+		spec["loginPath"] = u.Path
+	}
 	if failures {
 		spec["failure"] = p.Login.Failure
 	}
@@ -240,8 +249,9 @@ func (r *run) scrub(s string) string {
 //     marker not seen before the form was sent answers "failed";
 //   - "submitted": after a form was sent: "failed" (a fresh failure marker, or the same form
 //     back in a new document), "success" (the success marker, when the profile has one),
-//     "left" (no success marker in the profile: the login form is gone and the document has
-//     loaded; the caller proves it on the list), "http" (an HTTP error status).
+//     "left" (no success marker in the profile: the browser left the login page and its form;
+//     the caller proves it on the list), "http" (an HTTP error status). A login page that
+//     draws its form (and its failure message) by script after loading is waited for.
 //
 // It answers "timeout" with the document's readyState when nothing happened in time.
 const jsLoginWait = `async function (s, timeout) {
@@ -272,9 +282,12 @@ const jsLoginWait = `async function (s, timeout) {
       if (s.success) {
         if (!visible(form) && shown(s.success)) return out({ state: "success" });
       } else if (!form && document.readyState === "complete") {
-        // Gone for a moment: a form drawn by a script after load is not there yet either.
+        // Gone for a moment: a form drawn by a script after load is not there yet either. On
+        // the login page itself (a single-page app, or the form sent back) it must stay gone
+        // longer; the list proves the sign-in either way.
         if (!goneSince) goneSince = Date.now();
-        if (Date.now() - goneSince >= 150) return out({ state: "left" });
+        const settle = location.pathname === s.loginPath ? 1000 : 150;
+        if (Date.now() - goneSince >= settle) return out({ state: "left" });
       } else {
         goneSince = 0;
       }

@@ -143,7 +143,13 @@ func New(cfg Config) (*Scraper, error) {
 		s.loc = time.Local
 	}
 	for _, name := range fieldOrder(s.prof.List.Fields, s.prof.keyOrder) {
-		s.listFields = append(s.listFields, newFieldSpec(name, s.prof.List.Fields[name]))
+		f := newFieldSpec(name, s.prof.List.Fields[name])
+		if len(s.prof.Detail.Fields) > 0 && name == s.prof.Detail.URLField {
+			// A row without its detail link is an order whose detail is missing (readDetails
+			// says so), not a changed layout; most rows without one fail the run there.
+			f.Optional = true
+		}
+		s.listFields = append(s.listFields, f)
 	}
 	for _, name := range fieldOrder(s.prof.Detail.Fields, s.prof.keyOrder) {
 		s.detailFields = append(s.detailFields, newFieldSpec(name, s.prof.Detail.Fields[name]))
@@ -234,12 +240,13 @@ type run struct {
 	stageStart time.Time
 	stages     []scheduler.StageTiming
 
-	logins       int
-	relogins     int
-	loginErr     error // a sign-in the portal refused; never tried again in this run
-	atList       bool  // the main page shows the list: signing in was proven there
-	pages        int
-	detailVisits atomic.Int64
+	logins        int
+	relogins      int
+	loginErr      error // a sign-in the portal refused; never tried again in this run
+	atList        bool  // the main page shows the list: signing in was proven there
+	sessionLoaded bool  // a kept session of this account was put into the browser
+	pages         int
+	detailVisits  atomic.Int64
 
 	failMu   sync.Mutex
 	failPage *rod.Page // the page to keep as an artifact
@@ -347,6 +354,12 @@ func (r *run) scrape() (scheduler.ScrapeResult, error) {
 		return scheduler.ScrapeResult{}, err
 	}
 	defer r.watchDialogs()()
+	if !r.sessionLoaded {
+		// Without a kept session the list would only send the browser to the login page.
+		if err := r.login(); err != nil {
+			return scheduler.ScrapeResult{}, err
+		}
+	}
 	r.enter(scheduler.StageList)
 	r.progress(scheduler.Progress{Stage: scheduler.StageList, Percent: 8, Message: "opening the work-order list"})
 	orders, empty, err := r.readList()

@@ -91,7 +91,9 @@ func (r *run) loadCookies() {
 	defer cancel()
 	if err := r.browser.Context(ctx).SetCookies(params); err != nil {
 		r.log.Warn("cannot restore the session cookies", "err", err)
+		return
 	}
+	r.sessionLoaded = len(params) > 0
 }
 
 // dropCookies deletes the saved session.
