@@ -10,7 +10,7 @@ export DISABLE_ROD_FLAG = 1
 APT_PACKAGES = chromium xvfb xauth x11-utils dbus dbus-x11 imagemagick gcc pkg-config \
 	xorg-dev libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 
-.PHONY: all build run test test-short bench lint deps package clean
+.PHONY: all build run test test-short bench soak lint deps deps-run package clean
 
 all: build
 
@@ -19,9 +19,25 @@ build:
 	$(GO) build -o $(BIN) .
 	$(GO) build -o $(BIN)-ui ./app/cmd/worktray-ui
 
-## run: start worktray on the bundled demo portal (its own data directory; a scrape runs at once).
-run: build
+## run: install what is missing (Chromium, Fyne's headers), build, and start worktray on the bundled
+## demo portal (its own data directory; a scrape runs at once). The binaries are ./worktray and
+## ./worktray-ui in this directory.
+run: deps-run build
 	./$(BIN) run --demo
+
+# deps-run: what `make run` needs on a fresh Debian/Ubuntu machine (uses sudo when not root).
+RUN_PACKAGES = chromium gcc pkg-config xorg-dev libgl1-mesa-dev libxcursor-dev libxrandr-dev \
+	libxinerama-dev libxi-dev libxxf86vm-dev
+deps-run:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v gcc >/dev/null 2>&1 || missing="$$missing gcc"; \
+	pkg-config --exists gl x11 xcursor xrandr xinerama xi xxf86vm 2>/dev/null || missing="$$missing $(RUN_PACKAGES)"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 ## deps: install what the tests need when it is missing (Debian/Ubuntu; uses sudo when not root).
 deps:
@@ -49,6 +65,13 @@ test-short:
 ## bench: the benchmarks named in the issues.
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+
+## soak: the long randomized and kill-cycle runs (sizes from WORKTRAY_SOAK_N, WORKTRAY_PROPERTY_N,
+## WORKTRAY_KILL_CYCLES; larger here than in `make test`).
+soak: deps
+	WORKTRAY_SOAK_N=$${WORKTRAY_SOAK_N:-5000} WORKTRAY_PROPERTY_N=$${WORKTRAY_PROPERTY_N:-20000} \
+	WORKTRAY_KILL_CYCLES=$${WORKTRAY_KILL_CYCLES:-50} \
+	$(GO) test -race -count=1 -timeout 120m -run 'Soak|Property|Liveness|Kill' ./...
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }

@@ -126,6 +126,8 @@ type env struct {
 	paths   paths.Paths
 	client  *control.Client
 	now     func() time.Time
+	// capture, when set, receives the command's flag set (describe, for help and completion).
+	capture **flag.FlagSet
 }
 
 // Main runs command cmd with its arguments and returns the exit code. It prints errors once, to
@@ -240,9 +242,13 @@ func describeValidation(ve scheduler.ValidationError) string {
 // flags returns a flag set with the flags every command takes.
 func (e *env) flags() *flag.FlagSet {
 	fs := flag.NewFlagSet("worktray "+e.name, flag.ContinueOnError)
-	fs.SetOutput(e.io.Err)
+	fs.SetOutput(io.Discard) // parse errors are said once, by exit; help is the command line's
 	fs.StringVar(&e.dataDir, "data-dir", "", "keep every worktray file under this directory (env "+paths.EnvHome+")")
 	fs.BoolVar(&e.json, "json", false, "print JSON")
+	if e.capture != nil {
+		fs.SetOutput(io.Discard)
+		*e.capture = fs
+	}
 	return fs
 }
 
@@ -251,7 +257,10 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%v (see `worktray %s --help`)", err, e.name)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -19,14 +20,30 @@ type Entry struct {
 	Exec string
 }
 
-// Default returns the entry for exe in $XDG_CONFIG_HOME/autostart (or ~/.config/autostart).
+// Default returns the entry in $XDG_CONFIG_HOME/autostart (or ~/.config/autostart) that runs
+// the installed worktray (see Installed), or exe when none is installed.
 func Default(exe string) Entry {
 	dir := os.Getenv("XDG_CONFIG_HOME")
 	if dir == "" {
 		home, _ := os.UserHomeDir()
 		dir = filepath.Join(home, ".config")
 	}
-	return Entry{Path: filepath.Join(dir, "autostart", "worktray.desktop"), Exec: exe}
+	return Entry{Path: filepath.Join(dir, "autostart", "worktray.desktop"), Exec: Installed(exe)}
+}
+
+// Installed returns the worktray binary a login session should run: the `worktray` found on
+// $PATH (what install.sh puts in PREFIX/bin), as an absolute path, so that an entry written
+// while running a build tree's binary does not point into the build tree; exe when $PATH has
+// none. It reads the file system only; safe for concurrent use.
+func Installed(exe string) string {
+	p, err := exec.LookPath("worktray")
+	if err != nil {
+		return exe
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return p
 }
 
 // Enabled reports whether the entry exists and is not hidden.

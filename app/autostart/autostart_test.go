@@ -9,6 +9,7 @@ import (
 
 func TestEnableDisable(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("PATH", t.TempDir()) // no installed worktray: the entry runs exe
 	e := Default("/opt/worktray/bin/worktray")
 	if e.Enabled() {
 		t.Fatal("enabled before anything was written")
@@ -34,5 +35,20 @@ func TestEnableDisable(t *testing.T) {
 func TestQuoteExec(t *testing.T) {
 	if got := quoteExec("/home/a b/worktray"); got != `"/home/a b/worktray"` {
 		t.Errorf("quoteExec = %s", got)
+	}
+}
+
+// The entry runs the installed binary (on $PATH), not the build tree's that wrote it.
+func TestEntryRunsInstalledBinary(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	bin := t.TempDir()
+	installed := filepath.Join(bin, "worktray")
+	if err := os.WriteFile(installed, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin)
+	e := Default(filepath.Join(t.TempDir(), "src", "worktray"))
+	if e.Exec != installed {
+		t.Fatalf("Exec = %q, want the installed %q", e.Exec, installed)
 	}
 }

@@ -386,6 +386,39 @@ func windowViewable(display, title string) bool {
 	return err == nil && strings.Contains(string(out), "Map State: IsViewable")
 }
 
+// windowClass returns the WM_CLASS value of the top-level window with this title, as xprop
+// prints it (`"name", "class"`), or "" when it cannot be read.
+func windowClass(display, title string) string {
+	env := append(os.Environ(), "DISPLAY="+display)
+	// xprop -name cannot match a UTF-8 title (WM_NAME is COMPOUND_TEXT): find the id with xwininfo.
+	info := exec.Command("xwininfo", "-name", title)
+	info.Env = env
+	out, err := info.Output()
+	if err != nil {
+		return ""
+	}
+	id := ""
+	for _, f := range strings.Fields(string(out)) {
+		if strings.HasPrefix(f, "0x") {
+			id = f
+			break
+		}
+	}
+	if id == "" {
+		return ""
+	}
+	prop := exec.Command("xprop", "-id", id, "WM_CLASS")
+	prop.Env = env
+	if out, err = prop.Output(); err != nil {
+		return ""
+	}
+	_, v, ok := strings.Cut(strings.TrimSpace(string(out)), " = ")
+	if !ok {
+		return ""
+	}
+	return v
+}
+
 // screenshot saves the screen as a PNG in $WORKTRAY_E2E_SHOTS (or the test's temp dir).
 func screenshot(t testing.TB, display, name string) string {
 	t.Helper()

@@ -198,6 +198,11 @@ func TestNoTrayHostShowsStatusWindow(t *testing.T) {
 		t.Fatalf("no status window on a desktop without a tray host; owner children %v", o.children())
 	}
 	t.Logf("status window visible %v after the owner started", time.Since(started).Round(time.Millisecond))
+	// The window's WM_CLASS matches the package's StartupWMClass, so the desktop groups it
+	// under worktray's menu entry.
+	if !waitFor(ctx, 10*time.Second, func() bool { return windowClass(ds.Display, title) == `"worktray", "worktray"` }) {
+		t.Errorf("status window WM_CLASS = %s, want \"worktray\", \"worktray\"", windowClass(ds.Display, title))
+	}
 	if !strings.Contains(o.log.String(), "no tray host") {
 		t.Errorf("the owner did not log that there is no tray host; its output:\n%s", o.log.String())
 	}

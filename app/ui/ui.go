@@ -170,6 +170,7 @@ func (w *windows) show(name string) {
 	})
 	w.open[name] = win
 	win.Show()
+	setWMClass(win)
 	w.opts.Log.Debug("window shown", "window", name)
 }
 

@@ -15,6 +15,18 @@ cp assets/package/worktray.desktop "$stage/share/applications/worktray.desktop"
 cp assets/icons/app.png "$stage/share/icons/hicolor/256x256/apps/worktray.png"
 cp assets/icons/app-48.png "$stage/share/icons/hicolor/48x48/apps/worktray.png"
 cp assets/package/install.sh assets/package/uninstall.sh "$stage/"
+# The user documentation and the example profiles.
+mkdir -p "$stage/share/doc/worktray"
+[ -d docs ] && cp -R docs/. "$stage/share/doc/worktray/"
+cp scraper/demo.toml "$stage/share/doc/worktray/demo-profile.toml"
+# Shell completion, written by the binary itself.
+if "$stage/bin/worktray" completion bash >/dev/null 2>&1; then
+	mkdir -p "$stage/share/bash-completion/completions" "$stage/share/zsh/site-functions" \
+		"$stage/share/fish/vendor_completions.d"
+	"$stage/bin/worktray" completion bash >"$stage/share/bash-completion/completions/worktray"
+	"$stage/bin/worktray" completion zsh >"$stage/share/zsh/site-functions/_worktray"
+	"$stage/bin/worktray" completion fish >"$stage/share/fish/vendor_completions.d/worktray.fish"
+fi
 chmod 0755 "$stage/install.sh" "$stage/uninstall.sh"
 [ -f README.md ] && cp README.md "$stage/"
 tar -C dist -cJf "dist/$name.tar.xz" "$name"

@@ -91,12 +91,19 @@ var sentences = []string{
 	"Leave the old parts in the back room.",
 }
 
-// baseDate is the first visit date of generated orders; fixed so that data are deterministic.
-var baseDate = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+// visitStart returns start as a UTC date, or when it is zero the Monday of now's week (UTC).
+func visitStart(start, now time.Time) time.Time {
+	if start.IsZero() {
+		now = now.UTC()
+		start = now.AddDate(0, 0, -((int(now.Weekday()) + 6) % 7)) // back to Monday
+	}
+	y, m, d := start.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
 
-// generate returns order number i of the data set of seed. It depends on seed and i only, so
-// orders added later continue the same sequence.
-func generate(seed uint64, i int) Order {
+// generate returns order number i of the data set of seed, its visit within 60 days from start.
+// It depends on seed, start and i only, so orders added later continue the same sequence.
+func generate(seed uint64, start time.Time, i int) Order {
 	r := rand.New(rand.NewPCG(seed, uint64(i)))
 	pick := func(list []string) string { return list[r.IntN(len(list))] }
 	c := cities[r.IntN(len(cities))]
@@ -126,7 +133,7 @@ func generate(seed uint64, i int) Order {
 		ServiceCode:  s.code,
 		ServiceName:  s.name,
 		Items:        its,
-		VisitDate:    baseDate.AddDate(0, 0, r.IntN(60)).Format(time.DateOnly),
+		VisitDate:    start.AddDate(0, 0, r.IntN(60)).Format(time.DateOnly),
 		Instructions: strings.Join(instr, "\n"),
 		Extra:        generateExtra(seed, i),
 	}

@@ -35,7 +35,11 @@ const SessionCookie = "demo_session"
 
 // Options configure a Portal.
 type Options struct {
-	Seed     uint64 // the data set's seed; the same seed and count give the same orders
+	Seed uint64 // the data set's seed; the same seed, count and start give the same orders
+	// Start is the first day visits may fall on; zero means the Monday of the current week
+	// (UTC), so the demo's visits lie in the coming weeks and stay the same across restarts
+	// within a week.
+	Start    time.Time
 	Count    int    // how many orders to generate, 0 to MaxOrders
 	Email    string // the login; DefaultEmail when empty
 	Password string // DefaultPassword when empty
@@ -86,6 +90,7 @@ type session struct {
 type Portal struct {
 	email, password string
 	seed            uint64
+	start           time.Time // first visit day (see Options.Start)
 	csrfKey         []byte
 	closed          chan struct{}
 	closeOnce       sync.Once
@@ -106,6 +111,7 @@ func New(opts Options) *Portal {
 		email:    opts.Email,
 		password: opts.Password,
 		seed:     opts.Seed,
+		start:    visitStart(opts.Start, time.Now()),
 		csrfKey:  make([]byte, 32),
 		closed:   make(chan struct{}),
 		sessions: map[string]*session{},
@@ -121,7 +127,7 @@ func New(opts Options) *Portal {
 	n := min(max(opts.Count, 0), MaxOrders)
 	p.orders = make([]Order, 0, n)
 	for i := range n {
-		p.orders = append(p.orders, generate(p.seed, i))
+		p.orders = append(p.orders, generate(p.seed, p.start, i))
 	}
 	p.next = n
 	p.stats.DetailsByID = map[string]int{}
@@ -152,7 +158,7 @@ func (p *Portal) Add(n int) []Order {
 	defer p.mu.Unlock()
 	out := make([]Order, 0, n)
 	for range n {
-		o := generate(p.seed, p.next)
+		o := generate(p.seed, p.start, p.next)
 		p.next++
 		p.orders = append(p.orders, o)
 		out = append(out, o.clone())

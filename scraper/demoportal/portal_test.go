@@ -153,3 +153,33 @@ func TestEmptyAndServe(t *testing.T) {
 		t.Errorf("Serve: %v", err)
 	}
 }
+
+// The demo's visits lie in the coming weeks and are the same for two portals started in the
+// same week (the demo's orders do not change across restarts).
+func TestVisitsInComingWeeksAndStable(t *testing.T) {
+	now := time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC) // a Thursday
+	start := visitStart(time.Time{}, now)
+	if want := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC); !start.Equal(want) {
+		t.Fatalf("start = %v, want the Monday %v", start, want)
+	}
+	if again := visitStart(time.Time{}, now.AddDate(0, 0, 3)); !again.Equal(start) {
+		t.Fatalf("start on the Sunday = %v, want %v", again, start)
+	}
+	a, b := New(Options{Seed: 1, Count: 52}), New(Options{Seed: 1, Count: 52})
+	if len(a.orders) != 52 {
+		t.Fatalf("%d orders", len(a.orders))
+	}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	for i := range a.orders {
+		if a.orders[i].VisitDate != b.orders[i].VisitDate || a.orders[i].Number != b.orders[i].Number {
+			t.Fatalf("order %d differs between two portals: %+v / %+v", i, a.orders[i], b.orders[i])
+		}
+		d, err := time.Parse(time.DateOnly, a.orders[i].VisitDate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Before(today.AddDate(0, 0, -7)) || d.After(today.AddDate(0, 0, 61)) {
+			t.Errorf("order %d visit %s is not in the coming weeks of %s", i, a.orders[i].VisitDate, today.Format(time.DateOnly))
+		}
+	}
+}
