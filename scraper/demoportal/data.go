@@ -135,7 +135,7 @@ func generate(seed uint64, start time.Time, i int) Order {
 		Items:        its,
 		VisitDate:    start.AddDate(0, 0, r.IntN(60)).Format(time.DateOnly),
 		Instructions: strings.Join(instr, "\n"),
-		Extra:        generateExtra(seed, i),
+		Extra:        generateExtra(seed, start, i),
 	}
 }
 

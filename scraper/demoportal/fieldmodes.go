@@ -36,7 +36,7 @@ var (
 
 // generateExtra returns the extra fields of order i of seed's data set; they come from their
 // own random stream, so the standard fields stay as they were.
-func generateExtra(seed uint64, i int) Extra {
+func generateExtra(seed uint64, start time.Time, i int) Extra {
 	r := rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15, uint64(i)))
 	pick := func(l []string) string { return l[r.IntN(len(l))] }
 	var tags []string
@@ -48,12 +48,12 @@ func generateExtra(seed uint64, i int) Extra {
 	return Extra{
 		Priority:   pick(priorities),
 		Dispensers: r.IntN(2500),
-		DueDate:    baseDate.AddDate(0, 0, 5+r.IntN(60)).Format(time.DateOnly),
+		DueDate:    start.AddDate(0, 0, 5+r.IntN(60)).Format(time.DateOnly),
 		VisitTime:  fmt.Sprintf("%02d:%02d", 6+r.IntN(12), 15*r.IntN(4)),
 		Tags:       tags,
 		County:     pick(counties),
 		Project:    pick(projects),
-		UpdatedAt:  baseDate.AddDate(0, 0, -r.IntN(30)).Add(time.Duration(r.IntN(24*60)) * time.Minute).Format("2006-01-02 15:04"),
+		UpdatedAt:  start.AddDate(0, 0, -r.IntN(30)).Add(time.Duration(r.IntN(24*60)) * time.Minute).Format("2006-01-02 15:04"),
 	}
 }
 
