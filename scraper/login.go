@@ -119,7 +119,7 @@ func (r *run) proveByList(at string) error {
 	case err == errLoginShown:
 		r.setFailPage(r.page)
 		return r.rejected("")
-	case errors.As(err, &re) && re.Class == scheduler.ClassLayoutChanged && !samePage(w.URL, r.s.listURL):
+	case errors.As(err, &re) && w.State == "timeout" && w.URL != "" && !samePage(w.URL, r.s.listURL):
 		// Sent elsewhere instead of the list: the sign-in did not hold.
 		return scheduler.Errorf(scheduler.ClassLoginFailed,
 			"after signing in, the work-order list (%s) sent the browser to %s: the portal did not accept the sign-in; check the username and password in the portal settings",

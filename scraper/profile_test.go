@@ -187,3 +187,9 @@ func TestExampleProfilesAreValid(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestStarterProfileIsValid(t *testing.T) {
+	if _, err := ParseProfile(StarterProfile(), "starter", "toml"); err != nil {
+		t.Fatal(err)
+	}
+}
