@@ -79,7 +79,9 @@ const jsWait = `async function (s, timeout) {
       const e = q(s.error);
       if (fresh(e)) return out({ state: "error", text: txt(e) });
       const rows = s.rows ? document.querySelectorAll(s.rows) : [];
-      if (rows.length > 0 && fresh(rows[0])) {
+      // A server-rendered list is read only once its document is parsed: rows still arriving
+      // would be read half.
+      if (rows.length > 0 && fresh(rows[0]) && document.readyState !== "loading") {
         // Rows count as rendered when their number held for one poll. Portals may draw their
         // pager after the rows, and only a missing next-page control can end the list too
         // early: its absence must hold for at least two polls and s.settle ms, while a control
