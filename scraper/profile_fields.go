@@ -163,6 +163,9 @@ func (p *Profile) validateFields(bad badFunc) {
 		}
 	}
 	if len(p.Detail.Fields) == 0 {
+		if _, ok := p.List.Fields["detail_url"]; ok {
+			bad("list.fields.detail_url", "is read but no detail.fields use the detail page, so it would be dropped; remove it or add detail.fields")
+		}
 		for _, k := range []struct {
 			set  bool
 			name string

@@ -66,6 +66,7 @@ func TestLoadProfileErrorsNameFileAndField(t *testing.T) {
 		{"field in list and detail", "p.toml", validTOML + "\n[list.fields.visit_url]\nselector = \"a\"\nattribute = \"href\"\n[list.fields.county]\nselector = \".c\"\n[detail.fields.county]\nselector = \".c\"\n", "detail.fields.county", "also in list.fields"},
 		{"number on the detail page", "p.toml", validTOML + "\n[list.fields.visit_url]\nselector = \"a\"\n[detail.fields.number]\nselector = \".n\"\n", "detail.fields.number", "must be read from the list"},
 		{"detail fields without a link", "p.toml", validTOML + "\n[detail.fields.instructions]\nselector = \".i\"\n", "detail.url_field", "does not define"},
+		{"detail link without detail fields", "p.toml", validTOML + "\n[list.fields.detail_url]\nselector = \"a\"\nattribute = \"href\"\n", "list.fields.detail_url", "would be dropped"},
 		{"detail error without fields", "p.toml", validTOML + "\n[detail]\nerror = \".e\"\n", "detail.error", "detail.fields is empty"},
 		{"invalid field selector", "p.toml", validTOML + "\n[list.fields.zip]\nselector = \"td[[zip\"\n", "list.fields.zip.selector", "not a valid CSS selector"},
 		{"invalid row selector", "p.toml", strings.Replace(validTOML, `row = "tr.order"`, `row = "tr.order >"`, 1), "list.row", "not a valid CSS selector"},
