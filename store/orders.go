@@ -17,6 +17,9 @@ type storedOrder struct {
 	FirstSeen time.Time `json:"first_seen,omitzero"`
 	RemovedAt time.Time `json:"removed_at,omitzero"`
 	Hash      string    `json:"hash"`
+	// The scraper's bookkeeping of the detail page, kept even when nothing else changed.
+	DetailReadAt  time.Time `json:"detail_read_at,omitzero"`
+	DetailMissing string    `json:"detail_missing,omitempty"`
 }
 
 // applyOrders applies a complete scrape to the orders bucket in tx and returns the diff:
@@ -101,6 +104,13 @@ func applyOrders(tx *bbolt.Tx, scraped []scheduler.Order, at time.Time) (schedul
 		case prev.Hash != o.Hash:
 			o.FirstSeen = prev.FirstSeen
 			diff.Changed = append(diff.Changed, o.PortalID)
+		case !prev.DetailReadAt.Equal(o.DetailReadAt) || prev.DetailMissing != o.DetailMissing:
+			// The same content, read again (or not): the scraper's bookkeeping of the detail
+			// page is kept, which is no change of the order.
+			if err := updateDetailState(b, o); err != nil {
+				return diff, err
+			}
+			continue
 		default:
 			continue
 		}
@@ -115,6 +125,17 @@ func applyOrders(tx *bbolt.Tx, scraped []scheduler.Order, at time.Time) (schedul
 		return diff, err
 	}
 	return diff, putJSON(kv, keyOrdersScrapedAt, at)
+}
+
+// updateDetailState writes o's DetailReadAt and DetailMissing into its stored record, leaving
+// everything else as it was.
+func updateDetailState(b *bbolt.Bucket, o scheduler.Order) error {
+	var cur scheduler.Order
+	if _, err := getJSON(b, []byte(o.PortalID), &cur); err != nil {
+		return err
+	}
+	cur.DetailReadAt, cur.DetailMissing = o.DetailReadAt.UTC(), o.DetailMissing
+	return putJSON(b, []byte(o.PortalID), cur)
 }
 
 // ordersScrapedAt returns the instant of the latest applied scrape, or zero.
