@@ -67,28 +67,32 @@ func TestSessionBelongsToTheAccount(t *testing.T) {
 	p, base := startPortal(t, demoportal.Options{Seed: 42, Count: 5})
 	email, pw := p.Credentials()
 	jar := &MemoryCookieJar{}
-	scrape := func(user, pass string, run uint64) error {
+	local := strings.Replace(base, "127.0.0.1", "localhost", 1)
+	scrape := func(url, user, pass string, run uint64) error {
 		t.Helper()
-		s, _ := newScraper(t, p, base, func(_ *Profile, c *Config) { c.Username, c.Password, c.Cookies = user, pass, jar })
+		s, _ := newScraper(t, p, url, func(_ *Profile, c *Config) { c.Username, c.Password, c.Cookies = user, pass, jar })
 		_, err := s.Scrape(testCtx(t, time.Minute), scheduler.ScrapeRequest{RunID: run})
 		return err
 	}
 	steps := []struct {
 		name             string
-		user, pass       string
+		url, user, pass  string
 		logins, failures int
 		fail             bool
 	}{
-		{"first scrape signs in", email, pw, 1, 0, false},
-		{"same account keeps the session", email, pw, 0, 0, false},
-		{"a wrong new password is noticed at once", email, "changed-but-wrong", 0, 1, true},
-		{"the right password signs in again", email, pw, 1, 0, false},
-		{"another user name signs in anew", strings.ToUpper(email), pw, 1, 0, false},
-		{"and keeps its own session", strings.ToUpper(email), pw, 0, 0, false},
+		{"first scrape signs in", base, email, pw, 1, 0, false},
+		{"same account keeps the session", base, email, pw, 0, 0, false},
+		{"a wrong new password is noticed at once", base, email, "changed-but-wrong", 0, 1, true},
+		{"the right password signs in again", base, email, pw, 1, 0, false},
+		{"another user name signs in anew", base, strings.ToUpper(email), pw, 1, 0, false},
+		{"and keeps its own session", base, strings.ToUpper(email), pw, 0, 0, false},
+		{"another portal URL signs in anew", local, strings.ToUpper(email), pw, 1, 0, false},
+		// The first URL's session was dropped with the change, not carried along.
+		{"back to the first URL signs in anew", base, strings.ToUpper(email), pw, 1, 0, false},
 	}
 	for i, st := range steps {
 		p.ResetStats()
-		err := scrape(st.user, st.pass, uint64(i+1))
+		err := scrape(st.url, st.user, st.pass, uint64(i+1))
 		if (err != nil) != st.fail {
 			t.Fatalf("%s: %v", st.name, err)
 		}
