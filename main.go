@@ -2,7 +2,8 @@
 // from: every hour it scrapes the portal with a headless Chromium, stores the orders, shows what
 // is new in the tray, and alerts when a scheduled scrape was missed or keeps failing.
 //
-// main.go is the composition root: it parses the command line and wires the parts together.
+// main.go parses the command line and hands over: to the owner (package owner), to a client
+// command (package cli), to the windows binary, or to the demo portal. It wires no service.
 package main
 
 import (
@@ -12,55 +13,61 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
+	"worktray/cli"
+	"worktray/owner"
 	"worktray/paths"
+	"worktray/scraper/demoportal"
 )
 
 // Rod registers a global -rod flag when imported; worktray parses its own flag sets.
 func init() { _ = os.Setenv("DISABLE_ROD_FLAG", "1") }
 
-const usage = `worktray keeps your work orders in sync with your portal.
-
-Usage:
-  worktray [--data-dir DIR]                 start worktray in the tray (the owner)
-  worktray run --headless [--data-dir DIR]  run the scheduler without a tray (servers)
-  worktray run --demo                       start on the bundled demo portal
-  worktray ui [status|history|orders|settings]
-  worktray status | scrape | cancel | pause | resume
-  worktray history [-n N] [--failed] | orders [--csv|--json]
-  worktray diagnose [--fix] | backup FILE
-  worktray schedule show|set | portal set | alerts set|test
-  worktray retention show|set --keep N      how many runs the history keeps
-  worktray demo-portal [--addr 127.0.0.1:8099] [--count 52] [--seed 1]
-
-Every command takes --data-dir DIR (or $WORKTRAY_DATA_DIR) to keep all files under DIR.
-`
-
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // run executes the command line and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// SIGHUP (the terminal of `worktray run --headless` closed) is a clean stop like SIGTERM:
+	// the running scrape is canceled and recorded, the browser closed, the store closed.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	return cli.Execute(ctx, args, program(stdout, stderr))
+}
 
-	cmd := ""
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
+// program is the whole command line: the client commands of package cli, and the owner, `ui`
+// and `demo-portal`, which main runs itself.
+func program(stdout, stderr io.Writer) cli.Program {
+	var of ownerFlags
+	var df demoFlags
+	ownerCmd := func(name string) cli.External {
+		return cli.External{Name: name, Use: "[--headless] [--demo] [flags]", Flags: of.register,
+			Summary: "run the owner: the scheduler, the store and (with a desktop) the tray",
+			Long: `Runs the owner, the long-running worktray process: it holds the store, runs the scheduler,
+serves the control socket and, on a desktop, shows the tray icon. One runs per user (per data
+directory); a second launch shows the running one's status window and exits 0. With no
+$DISPLAY it runs headless. --demo starts it on the bundled demo portal in a data directory of
+its own. SIGINT, SIGTERM and SIGHUP stop it cleanly (a running scrape is recorded canceled).`,
+			Run: func(ctx context.Context, args []string) int { return runOwnerCommand(ctx, name, args, &of, stderr) }}
 	}
-	switch cmd {
-	case "", "run":
-		return runOwnerCommand(ctx, cmd, args, stdout, stderr)
-	case "ui":
-		return runUI(ctx, args, stdout, stderr)
-	case "demo-portal":
-		return runDemoPortal(ctx, args, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		return runClientCommand(ctx, cmd, args, stdout, stderr)
+	return cli.Program{
+		IO:    cli.IO{In: os.Stdin, Out: stdout, Err: stderr, LocalDiagnostics: owner.LocalDiagnostics},
+		Owner: ownerCmd(""),
+		Externals: []cli.External{
+			ownerCmd("run"),
+			{Name: "ui", Use: "[status|history|orders|settings]", Summary: "open a worktray window",
+				Long: "Opens (or raises) one of worktray's windows; the tray's menu opens the same ones.",
+				Run:  func(ctx context.Context, args []string) int { return runUI(ctx, args, stdout, stderr) }},
+			{Name: "demo-portal", Use: "[flags]", Summary: "serve the bundled demo portal (for trying profiles)",
+				Long: `Serves the demo portal worktray's demo and tests use: a work-order portal with a sign-in,
+a list in pages, detail pages, and switches for the faults real portals have. Sign in as
+` + demoportal.DefaultEmail + ` / ` + demoportal.DefaultPassword + `.`,
+				Flags: df.register,
+				Run:   func(ctx context.Context, args []string) int { return runDemoPortal(ctx, args, &df, stdout, stderr) }},
+		},
 	}
 }
 
@@ -91,4 +98,133 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "worktray:", err)
 	return 1
+}
+
+// parseError reports a flag-parse error once and returns the usage exit code (2).
+func parseError(name string, err error, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "worktray %s: %v (see `worktray %s --help`)\n", name, err, name)
+	return 2
+}
+
+// ownerFlags are the command-line options of the owner process.
+type ownerFlags struct {
+	commonFlags
+	headless   bool
+	demo       bool
+	healthAddr string
+	logLevel   string
+}
+
+func (f *ownerFlags) register(fs *flag.FlagSet) {
+	f.commonFlags.register(fs)
+	fs.BoolVar(&f.headless, "headless", false, "run without a tray icon (servers, machines without a desktop)")
+	fs.BoolVar(&f.demo, "demo", false, "start on the bundled demo portal, with its own data directory")
+	fs.StringVar(&f.healthAddr, "health-addr", "", "serve GET /api/scheduler/health on this loopback address (e.g. 127.0.0.1:8098)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "stderr log level: debug, info, warn or error")
+}
+
+// runOwnerCommand parses the owner's flags (`worktray` and `worktray run`), resolves what they
+// and the environment decide, and runs the owner until ctx is done.
+func runOwnerCommand(ctx context.Context, cmd string, args []string, f *ownerFlags, stderr io.Writer) int {
+	fs := newFlagSet(cmd, io.Discard)
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return parseError(cmd, err, stderr)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "worktray %s: unexpected argument %q\n", cmd, fs.Arg(0))
+		return 2
+	}
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		// No desktop: run as the headless owner rather than fail to show a tray.
+		f.headless = true
+	}
+	// A data directory given on the command line or in the environment keeps everything,
+	// secrets included, under it; so does the demo, in a directory of its own.
+	explicit := f.dataDir != "" || os.Getenv(paths.EnvHome) != ""
+	p := f.paths()
+	if f.demo && !explicit {
+		p = paths.Resolve(paths.DemoHome())
+	}
+	err := owner.Run(ctx, owner.Options{
+		Paths:      p,
+		Keyring:    !explicit && !f.demo,
+		Headless:   f.headless,
+		Demo:       f.demo,
+		HealthAddr: f.healthAddr,
+		LogLevel:   f.logLevel,
+		Stderr:     stderr,
+	})
+	return exitCode(err, stderr)
+}
+
+// demoFlags are the demo portal's options: its data and its fault switches.
+type demoFlags struct {
+	addr  string
+	count int
+	seed  uint64
+	demoportal.Faults
+}
+
+func (d *demoFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.addr, "addr", "127.0.0.1:8099", "listen address (loopback)")
+	fs.IntVar(&d.count, "count", 52, "how many work orders (0 to 5000)")
+	fs.Uint64Var(&d.seed, "seed", 1, "data seed: the same seed and count give the same orders")
+	fs.DurationVar(&d.Latency, "latency", 0, "fault: delay every response by this long")
+	fs.IntVar(&d.ServerErrorEvery, "server-error-every", 0, "fault: answer every Nth request with HTTP 500 (0: never)")
+	fs.StringVar(&d.ServerErrorPrefix, "server-error-prefix", "", "fault: only requests whose path starts with this get the HTTP 500s")
+	fs.BoolVar(&d.LoginAlwaysFails, "login-fails", false, "fault: refuse every sign-in as if the password were wrong")
+	fs.IntVar(&d.SessionMaxRequests, "session-max-requests", 0, "fault: end a session after this many requests (0: never)")
+	fs.BoolVar(&d.ChangedLayout, "changed-layout", false, "fault: render the list with other class names, as after a redesign")
+	fs.BoolVar(&d.Hang, "hang", false, "fault: the work-order list starts loading and never finishes")
+	fs.DurationVar(&d.PagerDelay, "pager-delay", 0, "fault: draw the pager this long after the rows")
+}
+
+// runDemoPortal serves the demo portal until interrupted.
+func runDemoPortal(ctx context.Context, args []string, d *demoFlags, stdout, stderr io.Writer) int {
+	fs := newFlagSet("demo-portal", io.Discard)
+	d.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return parseError("demo-portal", err, stderr)
+	}
+	err := demoportal.Serve(ctx, d.addr, demoportal.Options{Seed: d.seed, Count: d.count, Faults: d.Faults}, func(u string) {
+		fmt.Fprintf(stdout, "demo portal on %s (sign in as %s / %s); Ctrl-C stops it\n", u,
+			demoportal.DefaultEmail, demoportal.DefaultPassword)
+	})
+	_ = os.Stdout.Sync()
+	return exitCode(err, stderr)
+}
+
+// runUI runs `worktray ui [status|history|orders|settings]` by handing over to the worktray-ui
+// binary beside this one (exec: same process id, same standard input, so the owner's command pipe
+// reaches it). The windows are a binary of their own so that the owner does not link Fyne, whose
+// package initialisation alone doubles the owner's idle memory.
+func runUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	bin, err := uiBinary()
+	if err != nil {
+		fmt.Fprintln(stderr, "worktray ui:", err)
+		return 1
+	}
+	self, _ := os.Executable()
+	env := append(os.Environ(), "WORKTRAY_BINARY="+self) // ui.EnvOwnerBinary; main must not import Fyne
+	err = syscall.Exec(bin, append([]string{bin}, args...), env)
+	fmt.Fprintf(stderr, "worktray ui: starting %s: %v\n", bin, err)
+	return 1
+}
+
+// uiBinary finds worktray-ui: $WORKTRAY_UI_BINARY, else beside this binary, else on $PATH.
+func uiBinary() (string, error) {
+	if p := os.Getenv("WORKTRAY_UI_BINARY"); p != "" {
+		return p, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "worktray-ui")
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("worktray-ui"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("the windows binary worktray-ui is not installed beside worktray (build it with `make build`)")
 }

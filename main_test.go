@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"worktray/control"
 	"worktray/paths"
 	"worktray/scheduler"
 	"worktray/scraper"
@@ -144,13 +147,70 @@ func TestHeadlessDemoOwner(t *testing.T) {
 	if running, _ := db.RunningRuns(); len(running) != 0 {
 		t.Fatalf("runs left running: %+v", running)
 	}
+	db.Close()
+
+	// A restart serves the demo from the same address: its first scrape finds the same 52
+	// orders, none new and none changed (the portal's port is not part of an order).
+	cmd = startOwner(t, bin, dir, "--demo")
+	var second map[string]any
+	deadline := time.Now().Add(60 * time.Second)
+	for second == nil && time.Now().Before(deadline) {
+		if recs := logEvents(p.LogDir, "job event", map[string]string{"event": "succeeded"}); len(recs) >= 2 {
+			second = recs[1]
+		} else {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if second == nil {
+		t.Fatal("no second demo scrape after the restart")
+	}
+	if second["found"] != float64(52) || second["new"] != float64(0) || second["changed"] != float64(0) {
+		t.Fatalf("scrape after a restart: %v, want 52 found, none new or changed", second)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitExit(t, cmd, 20*time.Second)
 }
 
-// TestShutdownCancelsRunningScrape sends SIGTERM in the middle of a scrape of a slow portal: the
-// run is recorded as canceled and the process exits 0 without leaving a browser behind.
+// logEvents returns every log record with this message and these string attributes, in order.
+func logEvents(logDir, msg string, attrs map[string]string) []map[string]any {
+	var out []map[string]any
+	files, _ := filepath.Glob(filepath.Join(logDir, "worktray-*.jsonl"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+	lines:
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			var rec map[string]any
+			if json.Unmarshal(line, &rec) != nil || rec["msg"] != msg {
+				continue
+			}
+			for k, v := range attrs {
+				if s, _ := rec[k].(string); s != v {
+					continue lines
+				}
+			}
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// TestShutdownCancelsRunningScrape sends SIGTERM, and SIGHUP (the terminal of `worktray run
+// --headless` closed), in the middle of a scrape of a slow portal: each is a clean stop, the run
+// is recorded as canceled and the process exits 0 without leaving a browser behind.
 func TestShutdownCancelsRunningScrape(t *testing.T) {
 	requireChromium(t)
 	bin := buildBinary(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) { shutdownMidScrape(t, bin, sig) })
+	}
+}
+
+func shutdownMidScrape(t *testing.T, bin string, sig syscall.Signal) {
 	portal := demoportal.New(demoportal.Options{Seed: 3, Count: 30, Faults: demoportal.Faults{Latency: 3 * time.Second}})
 	base, stop, err := portal.Start("127.0.0.1:0")
 	if err != nil {
@@ -188,12 +248,23 @@ func TestShutdownCancelsRunningScrape(t *testing.T) {
 	}
 	defer func() { _ = scrape.Process.Kill(); _ = scrape.Wait() }()
 	logEvent(t, p.LogDir, "scheduled job starting", nil, 15*time.Second)
-	time.Sleep(500 * time.Millisecond)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	// Mid-scrape: the browser is up and the run has reported progress past its start.
+	c := control.NewClient(p.Socket)
+	defer c.Close()
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		st, err := c.Status(context.Background())
+		if err == nil && st.Running != nil && st.Progress != nil && st.Progress.Stage != scheduler.StageStarting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the scrape did not get under way: %+v %v", st, err)
+		}
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	if code := waitExit(t, cmd, 20*time.Second); code != 0 {
-		t.Fatalf("exit code %d after SIGTERM, want 0", code)
+		t.Fatalf("exit code %d after %v, want 0", code, sig)
 	}
 	db, err = store.Open(p.DB, store.Options{ReadOnly: true})
 	if err != nil {
@@ -202,7 +273,7 @@ func TestShutdownCancelsRunningScrape(t *testing.T) {
 	defer db.Close()
 	runs, _ := db.LatestRuns(10)
 	if len(runs) != 1 || runs[0].Status != scheduler.StatusCanceled {
-		t.Fatalf("runs after SIGTERM mid-scrape: %+v, want one canceled run", runs)
+		t.Fatalf("runs after %v mid-scrape: %+v, want one canceled run", sig, runs)
 	}
 	if n := countChromium(t, filepath.Join(dir, "tmp")); n != 0 {
 		t.Fatalf("%d browser processes left", n)

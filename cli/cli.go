@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"worktray/control"
 	"worktray/paths"
 	"worktray/scheduler"
+	"worktray/store"
 )
 
 // Exit codes of the commands.
@@ -30,8 +32,17 @@ const (
 	ExitUsage     = 2 // a bad command line
 	ExitNoOwner   = 3 // the command needs the owner and none runs
 	ExitInvalid   = 4 // a settings value failed validation; nothing changed
-	ExitConflict  = 5 // cancel with no scrape running
+	ExitConflict  = 5 // cancel with no scrape running, or a settings write refused (ExitStale)
 	ExitUnhealthy = 6 // diagnose found a failing check
+	// ExitNotResponding: an owner holds the control socket but did not answer in time (stopped
+	// with SIGSTOP, hung); the message names its pid.
+	ExitNotResponding = 7
+	// ExitStale: a settings write was based on an old revision (someone else saved first);
+	// nothing changed. It is the conflict code.
+	ExitStale = ExitConflict
+	// ExitStore: the store is damaged, empty or unreadable (the message names the file, the
+	// newest backup and the restore command), or a write to it did not reach the disk.
+	ExitStore = 8
 
 	// The outcome of `scrape` (also for a run it followed).
 	ExitLoginFailed   = 10
@@ -41,6 +52,8 @@ const (
 	ExitBrowserFailed = 14
 	ExitCanceled      = 15
 	ExitInterrupted   = 16 // the owner stopped during the run
+	ExitStorageFailed = 17 // the store could not be written
+	ExitConfig        = 18 // the configuration cannot be used (no portal set up, a bad profile)
 	ExitDetached      = 130
 )
 
@@ -67,6 +80,10 @@ func ClassExitCode(r scheduler.Run) int {
 		return ExitBrowserFailed
 	case scheduler.ClassCanceled:
 		return ExitCanceled
+	case scheduler.ClassStorageFailed:
+		return ExitStorageFailed
+	case scheduler.ClassConfig:
+		return ExitConfig
 	}
 	return ExitError
 }
@@ -96,7 +113,7 @@ var commands = map[string]command{
 	"resume":    {cmdResume, "resume scheduled runs"},
 	"history":   {cmdHistory, "list recent runs [-n N] [--failed]"},
 	"orders":    {cmdOrders, "list the stored work orders [--csv|--json] [--all]"},
-	"backup":    {cmdBackup, "write a consistent copy of the store to FILE"},
+	"backup":    {cmdBackup, "write a consistent copy of the store to FILE; list or restore the daily backups"},
 	"diagnose":  {cmdDiagnose, "check everything worktray depends on [--fix]"},
 	"schedule":  {cmdSchedule, "show or set the schedule: schedule show | schedule set --minute 15 ..."},
 	"portal":    {cmdPortal, "portal show | portal set --url U --username N | portal test"},
@@ -185,6 +202,7 @@ func (e *env) exit(err error) int {
 		xe *exitError
 		ue usageError
 		ve scheduler.ValidationError
+		ce *store.CorruptError
 	)
 	code := ExitError
 	msg := err.Error()
@@ -199,6 +217,12 @@ func (e *env) exit(err error) int {
 		return ExitUsage
 	case errors.As(err, &ue):
 		code = ExitUsage
+	case errors.Is(err, control.ErrNotResponding):
+		code = ExitNotResponding
+		msg = notRespondingMessage(err)
+	case errors.Is(err, store.ErrStaleRevision):
+		code = ExitStale
+		msg = "nothing changed: " + err.Error()
 	case errors.Is(err, control.ErrNoOwner):
 		code = ExitNoOwner
 		msg = "worktray is not running; start it with `worktray` (desktop) or `worktray run --headless` (servers), then try again"
@@ -210,6 +234,16 @@ func (e *env) exit(err error) int {
 		msg = "no scrape is running"
 	case errors.Is(err, scheduler.ErrNotStarted):
 		msg = "worktray is starting or stopping and cannot take this now; try again in a moment"
+	case errors.As(err, &ce):
+		// The store's own text names the file and the way out; say which data directory the
+		// restore command needs when it came from the command line.
+		code = ExitStore
+		msg = ce.Error()
+		if e.dataDir != "" {
+			msg += fmt.Sprintf(" (add --data-dir %s to the commands)", e.dataDir)
+		}
+	case errors.Is(err, store.ErrWriteFailed):
+		code = ExitStore
 	case errors.Is(err, context.Canceled):
 		return ExitDetached
 	}
@@ -219,6 +253,16 @@ func (e *env) exit(err error) int {
 		fmt.Fprintf(e.io.Err, "worktray %s: %s\n", e.name, msg)
 	}
 	return code
+}
+
+// notRespondingMessage says that the owner does not answer and what to do about it.
+func notRespondingMessage(err error) string {
+	msg := err.Error()
+	var ne *control.NotRespondingError
+	if errors.As(err, &ne) && ne.PID > 0 {
+		return fmt.Sprintf("%s; if it was stopped, `kill -CONT %d` resumes it; if it hangs, `kill %d` and start worktray again", msg, ne.PID, ne.PID)
+	}
+	return msg + "; if it hangs, stop it and start worktray again"
 }
 
 // flagNames maps the core's field names to the CLI's flag names.
@@ -306,6 +350,42 @@ func show[T any](e *env, v T, local bool, print func(T)) {
 		return
 	}
 	print(v)
+}
+
+// revisionFlag is --revision N of the settings writes: apply the change only if the setting is
+// still at revision N (from `show --json`), instead of the revision the command read itself.
+type revisionFlag struct {
+	set bool
+	n   uint64
+}
+
+func (r *revisionFlag) String() string {
+	if !r.set {
+		return ""
+	}
+	return strconv.FormatUint(r.n, 10)
+}
+
+func (r *revisionFlag) Set(v string) error {
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a revision (a whole number from `show --json`)", v)
+	}
+	r.n, r.set = n, true
+	return nil
+}
+
+// register adds --revision to fs; what names the setting.
+func (r *revisionFlag) register(fs *flag.FlagSet, what string) {
+	fs.Var(r, "revision", "save only if the "+what+" are still at this revision (see --json output); by default, the revision this command reads")
+}
+
+// based returns the revision a write is based on: --revision when given, else read.
+func (r *revisionFlag) based(read uint64) uint64 {
+	if r.set {
+		return r.n
+	}
+	return read
 }
 
 // noArgs refuses positional arguments.

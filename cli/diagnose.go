@@ -34,12 +34,27 @@ func cmdDiagnose(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	now := e.now()
-	var d diagnosis
+	var (
+		d       diagnosis
+		damaged *store.CorruptError
+	)
 	st, local, err := e.status(ctx)
+	silent := errors.Is(err, control.ErrNotResponding)
 	switch {
+	case silent:
+		// The owner holds the store and the socket but does not answer: nothing more can be
+		// read; say so, with the paths.
+		d.add("owner", control.CheckFail, "", "%s", notRespondingMessage(err))
 	case errors.Is(err, errNeverRan):
 		d.add("owner", control.CheckFail, "start it with `worktray` or `worktray run --headless`", "worktray is not running")
 		d.add("store", control.CheckWarn, "", "no store at %s yet: worktray has never run with this data directory", e.paths.DB)
+	case errors.As(err, &damaged):
+		d.add("owner", control.CheckFail, "restore a backup first (see the store check)", "worktray is not running (it refuses to start on this store)")
+		fix := "stop worktray, then `worktray backup restore FILE` (see `worktray backup list`)"
+		if damaged.Backup != "" {
+			fix = "`worktray backup restore " + damaged.Backup + "` (the damaged file is kept aside)"
+		}
+		d.add("store integrity", control.CheckFail, fix, "%v", damaged)
 	case err != nil:
 		return err
 	default:
@@ -68,7 +83,10 @@ func cmdDiagnose(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	e.socketCheck(&d, local, *fix)
+	e.backupCheck(&d)
+	if !silent {
+		e.socketCheck(&d, local, *fix)
+	}
 	e.pathChecks(&d)
 	d.Healthy = true
 	for _, c := range d.Checks {
@@ -81,7 +99,10 @@ func cmdDiagnose(ctx context.Context, e *env, args []string) error {
 	} else {
 		printDiagnosis(e, d, *fix)
 	}
-	if !d.Healthy {
+	switch {
+	case silent:
+		return exitWith(ExitNotResponding, nil)
+	case !d.Healthy:
 		return exitWith(ExitUnhealthy, nil)
 	}
 	return nil
@@ -163,6 +184,22 @@ func statusChecks(d *diagnosis, st control.Status, now time.Time, threshold int)
 	}
 	if st.Running != nil {
 		d.add("running", control.CheckInfo, "", "run %d since %s", st.Running.ID, clock(st.Running.Started, now))
+	}
+	if st.Stuck != "" {
+		since := ""
+		if !st.StuckSince.IsZero() {
+			since = " since " + clock(st.StuckSince, now)
+		}
+		d.add("scheduler", control.CheckFail, "see the log; `worktray schedule show` and `worktray schedule set` check the schedule",
+			"stuck%s: it cannot arm its next run: %s", since, st.Stuck)
+	}
+	if st.StorageError != "" {
+		lost := ""
+		if st.Unrecorded > 0 {
+			lost = fmt.Sprintf("; %d run%s could not be recorded", st.Unrecorded, plural(st.Unrecorded))
+		}
+		d.add("store writes", control.CheckFail, "free space on the disk that holds the data directory (or fix its permissions); worktray goes on trying",
+			"the store cannot be written: %s%s", st.StorageError, lost)
 	}
 	if st.Overdue() {
 		d.add("overdue", control.CheckWarn, "`worktray diagnose --fix` starts it now (with worktray running)",

@@ -55,7 +55,11 @@ func runSummary(r scheduler.Run, now time.Time) string {
 		parts = append(parts, r.Message)
 	default:
 		if r.ErrorClass != "" {
-			parts = append(parts, fmt.Sprintf("%s: %s", r.ErrorClass, r.Message))
+			what := view.ClassText(r.ErrorClass)
+			if r.Message != "" {
+				what += ": " + r.Message
+			}
+			parts = append(parts, what)
 		} else if r.Message != "" {
 			parts = append(parts, r.Message)
 		}
@@ -148,4 +152,16 @@ func bar(percent, width int) string {
 	percent = max(0, min(100, percent))
 	full := percent * width / 100
 	return "[" + strings.Repeat("█", full) + strings.Repeat("░", width-full) + "]"
+}
+
+// bytesText is a file size for people: 512 bytes, 12 KB, 3.4 MB.
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%d bytes", n)
+	}
 }

@@ -26,6 +26,8 @@ const ExitCodesHelp = `Exit codes:
   5   conflict: nothing to cancel, or the settings changed since they were read
   6   diagnose found a failing check
   7   the worktray owner is running but not responding
+  8   the store is damaged, empty or unreadable (the message names the newest backup
+      and the restore command), or could not be written (disk full)
   Status (worktray status):
   20  the portal is not set up
   21  scheduled scrapes are failing
@@ -38,7 +40,9 @@ const ExitCodesHelp = `Exit codes:
   10  the portal refused the sign-in     11  timeout
   12  the portal failed                   13  the portal's layout changed
   14  the browser failed                  15  canceled
-  16  the owner stopped during the scrape 130 detached (Ctrl-C while following)`
+  16  the owner stopped during the scrape 17  the store could not be written
+  18  the configuration cannot be used (no portal set up, a bad profile)
+  130 detached (Ctrl-C while following)`
 
 var helps = map[string]helpText{
 	"status": {use: "[flags]", long: `Shows the next run ("in 12 min"), the last run and its outcome, and anything that needs
@@ -46,7 +50,7 @@ attention: not set up, failing, overdue, missed, stuck, held alerts. With no own
 shows the stored state and says so. The exit code says whether anything needs attention
 (0 nothing; 20-26, see "worktray help"), like systemctl is-active.`},
 	"scrape": {use: "[flags]", long: `Starts a scrape now (or follows the one already running) and shows its progress until it
-ends. The exit code is the outcome: 0 succeeded, 10-16 the failure class (see "worktray help").
+ends. The exit code is the outcome: 0 succeeded, 10-18 the failure class (see "worktray help").
 Ctrl-C stops following; the scrape goes on.`},
 	"cancel": {use: "[flags]", long: "Cancels the running scrape; it is recorded as canceled. Exit code 5 when none runs."},
 	"pause":  {use: "[flags]", long: "Pauses scheduled runs: while paused, slots are neither run nor owed."},

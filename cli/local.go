@@ -7,6 +7,7 @@ import (
 
 	"worktray/control"
 	"worktray/scheduler"
+	"worktray/scraper"
 	"worktray/store"
 )
 
@@ -108,5 +109,10 @@ func localStatus(db *store.DB, now time.Time) (control.Status, error) {
 		}
 		out.MissedWhileStopped = due
 	}
+	var portal scraper.Settings
+	if _, err := db.Setting(scraper.SettingsKey, &portal); err != nil {
+		return control.Status{}, err
+	}
+	out.NeedsSetup = portal.URL == ""
 	return out, nil
 }

@@ -27,26 +27,30 @@ func cmdRetention(ctx context.Context, e *env, args []string) error {
 	return usagef("unknown subcommand %q; use `retention show` or `retention set --keep N`", sub)
 }
 
-// currentRetention returns the retention from the owner, or from the store (read-only) when
-// none runs. A stored value that no longer validates is shown as it is.
-func (e *env) currentRetention(ctx context.Context) (store.Retention, bool, error) {
-	r, err := e.owner().Retention(ctx)
+// currentRetention returns the retention and its revision from the owner, or from the store
+// (read-only) when none runs. A stored value that no longer validates is shown as it is.
+func (e *env) currentRetention(ctx context.Context) (control.RetentionInfo, bool, error) {
+	r, err := e.owner().RetentionInfo(ctx)
 	if !errors.Is(err, control.ErrNoOwner) {
 		return r, false, err
 	}
 	db, err := e.openLocal()
 	if errors.Is(err, errNeverRan) {
-		return store.DefaultRetention(), true, nil
+		return control.RetentionInfo{Retention: store.DefaultRetention()}, true, nil
 	}
 	if err != nil {
 		return r, true, err
 	}
 	defer db.Close()
-	r, err = db.Retention()
+	r.Retention, err = db.Retention()
 	var ve scheduler.ValidationError
 	if errors.As(err, &ve) {
 		err = nil
 	}
+	if err != nil {
+		return r, true, err
+	}
+	r.Revision, err = db.Revision(store.RetentionKey)
 	return r, true, err
 }
 
@@ -59,7 +63,7 @@ func retentionShow(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	show(e, r, local, func(v store.Retention) { printRetention(e, v) })
+	show(e, r, local, func(v control.RetentionInfo) { printRetention(e, v.Retention) })
 	return nil
 }
 
@@ -71,6 +75,8 @@ func printRetention(e *env, r store.Retention) {
 func retentionSet(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	keep := fs.String("keep", "", fmt.Sprintf("how many runs to keep, %d–%d", store.MinKeepRuns, store.MaxKeepRuns))
+	var rev revisionFlag
+	rev.register(fs, "retention settings")
 	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -85,7 +91,16 @@ func retentionSet(ctx context.Context, e *env, args []string) error {
 		return scheduler.ValidationError{{Field: "keep_runs", Msg: fmt.Sprintf("%q is not a whole number", *keep)}}
 	}
 	r := store.Retention{KeepRuns: n}
-	saved, err := e.owner().SetRetention(ctx, r)
+	// The whole setting is replaced, so a plain write loses nothing; with --revision it is
+	// saved only if the retention is still at that revision.
+	var saved store.Retention
+	if rev.set {
+		var info control.RetentionInfo
+		info, err = e.owner().SetRetentionAt(ctx, r, rev.n)
+		saved = info.Retention
+	} else {
+		saved, err = e.owner().SetRetention(ctx, r)
+	}
 	local := errors.Is(err, control.ErrNoOwner)
 	switch {
 	case err == nil:
@@ -102,7 +117,11 @@ func retentionSet(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		err = db.SaveRetention(r)
+		if rev.set {
+			_, err = db.SaveRetentionAt(rev.n, r)
+		} else {
+			err = db.SaveRetention(r)
+		}
 		if cerr := db.Close(); err == nil {
 			err = cerr
 		}

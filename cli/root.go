@@ -269,3 +269,38 @@ func addGoFlags(c *cobra.Command, fs *flag.FlagSet) {
 		}
 	}
 }
+
+// WriteReference writes the command-line reference in Markdown (docs/cli.md): every command
+// and subcommand with its help and flags, and the exit codes. It runs nothing.
+func WriteReference(w io.Writer, prog Program) error {
+	code := ExitOK
+	root := newRoot(context.Background(), prog, &code)
+	var b strings.Builder
+	b.WriteString("# The worktray command line\n\n")
+	b.WriteString("This page is generated from the program's own help (`worktray help CMD` prints the same).\n\n")
+	b.WriteString("```\n" + rootLong + "\n```\n\n")
+	b.WriteString("## Exit codes\n\n```\n" + ExitCodesHelp + "\n```\n\n")
+	b.WriteString("## Shell completion\n\n`worktray completion bash|zsh|fish` prints a completion script; the package installs\nthem for the three shells.\n\n")
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden || c.Name() == "help" || (c.Parent() != nil && c.Parent().Name() == "completion") {
+			return
+		}
+		if c != root {
+			b.WriteString("## " + c.CommandPath() + "\n\n")
+			if c.Short != "" {
+				b.WriteString(c.Short + ".\n\n")
+			}
+			if c.Long != "" {
+				b.WriteString(c.Long + "\n\n")
+			}
+			b.WriteString("```\n" + strings.TrimSpace(c.UsageString()) + "\n```\n\n")
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	_, err := io.WriteString(w, b.String())
+	return err
+}

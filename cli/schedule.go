@@ -12,6 +12,7 @@ import (
 
 	"worktray/control"
 	"worktray/scheduler"
+	"worktray/store"
 )
 
 func cmdSchedule(ctx context.Context, e *env, args []string) error {
@@ -52,7 +53,11 @@ func (e *env) currentSchedule(ctx context.Context) (control.ScheduleInfo, bool, 
 	if err != nil {
 		return si, true, err
 	}
-	return control.ScheduleInfo{Schedule: sc, NextRuns: sc.NextN(e.now(), 5)}, true, nil
+	rev, err := db.Revision(store.ScheduleKey)
+	if err != nil {
+		return si, true, err
+	}
+	return control.ScheduleInfo{Schedule: sc, NextRuns: sc.NextN(e.now(), 5), Revision: rev}, true, nil
 }
 
 func scheduleShow(ctx context.Context, e *env, args []string) error {
@@ -112,6 +117,8 @@ func scheduleSet(ctx context.Context, e *env, args []string) error {
 		vals[f.name] = fs.String(f.name, "", f.help)
 	}
 	dry := fs.Bool("dry-run", false, "validate and show the next five runs without saving")
+	var rev revisionFlag
+	rev.register(fs, "schedule settings")
 	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -146,12 +153,14 @@ func scheduleSet(ctx context.Context, e *env, args []string) error {
 		}
 		si = control.ScheduleInfo{Schedule: sc, NextRuns: sc.NextN(e.now(), 5)}
 	case !local:
-		if si, err = e.owner().SetSchedule(ctx, sc); err != nil {
+		// Saved only if nobody saved the schedule since it was read: a concurrent change is
+		// refused (ExitStale), never silently overwritten.
+		if si, err = e.owner().SetScheduleAt(ctx, sc, rev.based(cur.Revision)); err != nil {
 			return err
 		}
 	default:
-		// No owner runs: write the store directly, with the same validation the owner applies
-		// (store.SaveSchedule validates). The owner uses it when it starts.
+		// No owner runs: write the store directly, with the same validation and revision check
+		// the owner applies (store.SaveScheduleRev). The owner uses it when it starts.
 		if err := sc.Validate(); err != nil {
 			return err
 		}
@@ -159,14 +168,14 @@ func scheduleSet(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		err = db.SaveSchedule(sc)
+		n, err := db.SaveScheduleRev(rev.based(cur.Revision), sc)
 		if cerr := db.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
 			return err
 		}
-		si = control.ScheduleInfo{Schedule: sc, NextRuns: sc.NextN(e.now(), 5)}
+		si = control.ScheduleInfo{Schedule: sc, NextRuns: sc.NextN(e.now(), 5), Revision: n}
 	}
 	if e.json {
 		writeJSON(e.io.Out, si)

@@ -89,8 +89,13 @@ func (e *env) follow(ctx context.Context, c *control.Client, stream *control.Eve
 	}
 	poll := time.NewTicker(time.Second)
 	defer poll.Stop()
+	// check reads the run's record; an owner that stops answering ends the follow.
+	var silent error
 	check := func() (scheduler.Run, bool) {
 		r, err := c.Run(ctx, run.ID)
+		if errors.Is(err, control.ErrNotResponding) {
+			silent = err
+		}
 		return r, err == nil && r.Status.Finished()
 	}
 	for {
@@ -99,6 +104,9 @@ func (e *env) follow(ctx context.Context, c *control.Client, stream *control.Eve
 			if ev.Kind == control.EventDropped {
 				if r, ok := check(); ok {
 					return r, nil
+				}
+				if silent != nil {
+					return run, silent
 				}
 				continue
 			}
@@ -117,9 +125,15 @@ func (e *env) follow(ctx context.Context, c *control.Client, stream *control.Eve
 			if r, ok := check(); ok {
 				return r, nil
 			}
+			if silent != nil {
+				return run, silent
+			}
 		case err := <-errc:
 			if ctx.Err() != nil {
 				return run, e.detached(run)
+			}
+			if errors.Is(err, control.ErrNotResponding) {
+				return run, err
 			}
 			if r, ok := check(); ok {
 				return r, nil

@@ -114,13 +114,17 @@ func cmdPortal(ctx context.Context, e *env, args []string) error {
 		sub, args = args[0], args[1:]
 	}
 	fs := e.flags()
-	var in control.PortalInput
+	var (
+		in  control.PortalInput
+		rev revisionFlag
+	)
 	keep := false
 	if sub == "set" {
 		fs.StringVar(&in.URL, "url", "", "the portal's address, e.g. https://portal.example.com")
 		fs.StringVar(&in.Profile, "profile", "", "a portal profile file (TOML or JSON), or demo")
 		fs.StringVar(&in.Username, "username", "", "the user name or email to sign in with")
 		fs.BoolVar(&keep, "keep-password", false, "do not ask for the password; keep the stored one")
+		rev.register(fs, "portal settings")
 	}
 	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
@@ -134,8 +138,14 @@ func cmdPortal(ctx context.Context, e *env, args []string) error {
 		}
 		return e.printPortal(info)
 	case "set":
-		if _, err := c.Status(ctx); err != nil {
-			return err // say "not running" before asking for a password
+		// Refuse bad input, and say "not running", before asking for a password. The change is
+		// saved only if nobody saved the portal settings since this read (else ExitStale).
+		if err := control.ValidatePortalInput(in); err != nil {
+			return err
+		}
+		cur, err := c.Portal(ctx)
+		if err != nil {
+			return err
 		}
 		if in.Profile != "" && in.Profile != "demo" {
 			var err error
@@ -152,7 +162,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) error {
 				in.Password = &pw
 			}
 		}
-		info, err := c.SetPortal(ctx, in)
+		info, err := c.SetPortalAt(ctx, in, rev.based(cur.Revision))
 		if err != nil {
 			return err
 		}
@@ -221,11 +231,13 @@ func cmdAlerts(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	vals := map[string]*string{}
 	keys := false
+	var rev revisionFlag
 	if sub == "set" {
 		for _, f := range alertFlags {
 			vals[f.name] = fs.String(f.name, "", f.help)
 		}
 		fs.BoolVar(&keys, "keys", false, "ask for the Pushover API token and user key (prompt, or two lines on stdin)")
+		rev.register(fs, "alert settings")
 	}
 	if err := e.parseNoArgs(fs, args); err != nil {
 		return err
@@ -246,7 +258,9 @@ func cmdAlerts(ctx context.Context, e *env, args []string) error {
 		if !given {
 			return usagef("nothing to set; see `worktray alerts set -h`")
 		}
-		if _, err := c.Status(ctx); err != nil {
+		// Saved only if nobody saved the alert settings since this read (else ExitStale).
+		cur, err := c.Alerts(ctx)
+		if err != nil {
 			return err
 		}
 		if keys {
@@ -266,7 +280,7 @@ func cmdAlerts(ctx context.Context, e *env, args []string) error {
 				in.PushoverUserKey = &user
 			}
 		}
-		info, err := c.SetAlerts(ctx, in)
+		info, err := c.SetAlertsAt(ctx, in, rev.based(cur.Revision))
 		if err != nil {
 			return err
 		}

@@ -85,7 +85,10 @@ func TestSecretReadHonoursContext(t *testing.T) {
 // TestPortalSetPromptCanceled: Ctrl-C at the password prompt of `portal set` ends the command
 // (exit 130) instead of being swallowed by the read.
 func TestPortalSetPromptCanceled(t *testing.T) {
-	o := startInProcessOwner(t)
+	// `portal set` reads the settings (for their revision) before it asks for the password.
+	o := startInProcessOwnerWith(t, control.Hooks{Portal: func(context.Context) (control.PortalInfo, error) {
+		return control.PortalInfo{Revision: 1}, nil
+	}})
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	ctx, cancel := context.WithCancel(context.Background())

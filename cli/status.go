@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
+	"worktray/app/view"
 	"worktray/control"
 	"worktray/scheduler"
 )
@@ -35,7 +37,18 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	show(e, st, local, func(v control.Status) { printStatus(e.io.Out, v, e.now()) })
+	now := e.now()
+	if e.json {
+		if local {
+			e.note(notRunningNote) // on stderr, so that the JSON stays clean
+		}
+		writeJSON(e.io.Out, st)
+	} else {
+		printStatus(e.io.Out, st, now)
+	}
+	if code := statusExit(st, now); code != ExitOK {
+		return exitWith(code, nil) // said in the output; the code tells scripts
+	}
 	return nil
 }
 
@@ -50,10 +63,16 @@ func printStatus(w io.Writer, st control.Status, now time.Time) {
 			mode = "headless"
 		}
 		line("Owner", "running (pid %d, %s, up %s)", o.PID, mode, span(now.Sub(o.Started)))
+	} else {
+		line("Owner", "not running (showing the stored state)")
 	}
 	switch {
+	case st.Owner == nil:
+		line("Next run", "none")
 	case st.Paused:
 		line("Next run", "paused (worktray resume)")
+	case st.NeedsSetup:
+		line("Next run", "none until a portal is set up")
 	case !st.Schedule.Enabled:
 		line("Next run", "none: the schedule is disabled")
 	case st.Next.IsZero():
@@ -83,26 +102,54 @@ func printStatus(w io.Writer, st control.Status, now time.Time) {
 	for _, r := range st.StaleRuns {
 		line("Stale", "run %d was left running by pid %d; it is marked interrupted when worktray starts", r.ID, r.PID)
 	}
-	if st.Overdue() {
-		line("⚠ Overdue", "the %s slot has not started (%s late)", clock(st.OverdueSlot, now), span(st.OverdueBy))
-	}
-	if st.LastMissed != nil {
-		line("✗ Missed", "%s", st.LastMissed.Message)
-	}
-	if n := len(st.MissedWhileStopped); n > 0 {
-		line("✗ Missed", "%s while worktray was not running", scheduler.MissedMessage(st.MissedWhileStopped, time.Local))
-	}
-	if st.ConsecutiveFailures > 0 {
-		since := ""
-		if !st.FailingSince.IsZero() {
-			since = " since " + clock(st.FailingSince, now)
-		}
-		line("✗ Failing", "%d consecutive failed run%s%s: %s: %s", st.ConsecutiveFailures, plural(st.ConsecutiveFailures),
-			since, st.LastErrorClass, st.LastError)
-	}
-	if !st.RetryAt.IsZero() {
+	if !st.RetryAt.IsZero() && st.Owner != nil {
 		line("Retry", "%s (%s)", clock(st.RetryAt, now), relative(st.RetryAt, now))
 	}
+	problems := attentionOf(st)
+	if len(problems) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nNeeds attention:")
+	for _, a := range problems {
+		detail := ""
+		switch a.code {
+		case ExitFailing:
+			detail = failureDetail(st, now)
+		case ExitMissed:
+			detail = missedDetail(st)
+		case ExitOverdue:
+			detail = fmt.Sprintf("due at %s, not started yet", clock(st.OverdueSlot, now))
+		}
+		if detail != "" {
+			fmt.Fprintf(w, "  ✗ %s: %s\n", a.what, detail)
+		} else {
+			fmt.Fprintf(w, "  ✗ %s\n", a.what)
+		}
+	}
+}
+
+// failureDetail says why the scrapes fail, in words, and since when.
+func failureDetail(st control.Status, now time.Time) string {
+	d := view.ClassText(st.LastErrorClass)
+	if st.LastError != "" {
+		d += " (" + st.LastError + ")"
+	}
+	if !st.FailingSince.IsZero() {
+		d += ", failing since " + clock(st.FailingSince, now)
+	}
+	return d
+}
+
+// missedDetail names the missed slots.
+func missedDetail(st control.Status) string {
+	var parts []string
+	if st.LastMissed != nil && st.LastMissed.Message != "" {
+		parts = append(parts, st.LastMissed.Message)
+	}
+	if len(st.MissedWhileStopped) > 0 {
+		parts = append(parts, scheduler.MissedMessage(st.MissedWhileStopped, time.Local)+" while worktray was not running")
+	}
+	return strings.Join(parts, "; ")
 }
 
 func plural(n int) string {

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"worktray/scheduler"
+	"worktray/store"
 )
 
 // OwnerInfo describes the owner process.
@@ -62,12 +63,18 @@ type Status struct {
 	// StaleRuns are runs still marked running although no owner runs (read from the store only;
 	// the owner marks them interrupted when it starts).
 	StaleRuns []scheduler.Run `json:"stale_runs,omitempty"`
+	// NeedsSetup is true while no portal is set up (no portal address stored): nothing can be
+	// scraped until the user sets one (Settings → Portal, or `worktray portal set`).
+	NeedsSetup bool `json:"needs_setup,omitempty"`
 }
 
-// ScheduleInfo is a schedule with its next runs.
+// ScheduleInfo is a schedule with its next runs and its revision.
 type ScheduleInfo struct {
 	Schedule scheduler.Schedule `json:"schedule"`
 	NextRuns []time.Time        `json:"next_runs"`
+	// Revision counts the schedule's saves (store.DB.Revision); send it back with
+	// Client.SetScheduleAt so that a save based on an older one is refused. Zero in a preview.
+	Revision uint64 `json:"revision"`
 }
 
 // RunResponse answers POST /api/scrape.
@@ -137,7 +144,7 @@ type Diagnosis struct {
 // Health answers GET /api/scheduler/health on the control socket.
 type Health struct {
 	Healthy             bool           `json:"healthy"`
-	Status              string         `json:"status"` // ok, paused, overdue, missed, failing or not_running
+	Status              string         `json:"status"` // ok, paused, overdue, missed, failing, stuck, storage_failed or not_running
 	Problems            []string       `json:"problems,omitempty"`
 	Now                 time.Time      `json:"now"`
 	Paused              bool           `json:"paused"`
@@ -147,6 +154,14 @@ type Health struct {
 	OverdueSlot         time.Time      `json:"overdue_slot,omitzero"`
 	ConsecutiveFailures int            `json:"consecutive_failures"`
 	FailureThreshold    int            `json:"failure_threshold"`
+	// Stuck is why the scheduler cannot arm its next slot (scheduler.Snapshot.Stuck), since
+	// StuckSince; empty when it can.
+	Stuck      string    `json:"stuck,omitempty"`
+	StuckSince time.Time `json:"stuck_since,omitzero"`
+	// StorageError is the last failure to write the store (scheduler.Snapshot.StorageError);
+	// Unrecorded counts the runs that could not be recorded since.
+	StorageError string `json:"storage_error,omitempty"`
+	Unrecorded   int    `json:"unrecorded,omitempty"`
 }
 
 // PublicHealth answers GET /api/scheduler/health on the loopback TCP listener (ServeHealth),
@@ -175,6 +190,8 @@ type PortalInfo struct {
 	Profile     string `json:"profile"`
 	Username    string `json:"username"`
 	PasswordSet bool   `json:"password_set"`
+	// Revision counts the portal settings' saves; see ScheduleInfo.Revision and SetPortalAt.
+	Revision uint64 `json:"revision"`
 }
 
 // AlertsInput is the body of PUT /api/alerts: a partial update, nil fields are left as they are.
@@ -200,6 +217,15 @@ type AlertsInput struct {
 type AlertsInfo struct {
 	Settings        json.RawMessage `json:"settings,omitempty"`
 	PushoverKeysSet bool            `json:"pushover_keys_set"`
+	// Revision counts the alert settings' saves; see ScheduleInfo.Revision and SetAlertsAt.
+	Revision uint64 `json:"revision"`
+}
+
+// RetentionInfo answers GET and PUT /api/retention: the retention and its revision (see
+// ScheduleInfo.Revision and SetRetentionAt).
+type RetentionInfo struct {
+	store.Retention
+	Revision uint64 `json:"revision"`
 }
 
 // errorBody is the JSON of every error response.
@@ -209,6 +235,11 @@ type errorBody struct {
 	Field  string         `json:"field,omitempty"`
 	Fields []fieldError   `json:"fields,omitempty"`
 	Run    *scheduler.Run `json:"run,omitempty"`
+	// For code stale_revision: the setting, the revision the write was based on and the
+	// current one.
+	Setting  string `json:"setting,omitempty"`
+	Based    uint64 `json:"based_on,omitempty"`
+	Revision uint64 `json:"revision,omitempty"`
 }
 
 type fieldError struct {
@@ -221,6 +252,7 @@ const (
 	codeBadRequest     = "bad_request"     // 400: malformed JSON, a bad parameter
 	codeInvalid        = "invalid"         // 422: a settings value failed validation
 	codeAlreadyRunning = "already_running" // 409: a scrape is in progress (run included)
+	codeStaleRevision  = "stale_revision"  // 409: a settings write based on an old revision; nothing changed
 	codeNotRunning     = "not_running"     // 409: nothing to cancel
 	codeNotFound       = "not_found"       // 404
 	codeNoWindows      = "no_windows"      // 501: a headless owner has no windows

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -21,14 +22,26 @@ import (
 )
 
 // Client talks to the owner over the control socket. Every method honours ctx and, when ctx has
-// no deadline, bounds the request with a short timeout (RequestTimeout); the event stream has
-// none. A Client is safe for concurrent use and keeps its connection open between calls; Close
-// releases it.
+// no deadline, bounds the request with a timeout: RequestTimeout for most; a longer one for the
+// calls that take long by nature (Backup, Diagnose, TestLogin, SendTestAlert), during which the
+// client checks every PingInterval that the owner still answers. The event stream must deliver
+// a line (an event or the server's heartbeat) at least every StreamTimeout. An owner that does
+// not answer in time (stopped with SIGSTOP, hung) gives a *NotRespondingError, which matches
+// ErrNotResponding and names the owner's pid. A Client is safe for concurrent use and keeps its
+// connection open between calls; Close releases it. Set the timeouts before the first call.
 type Client struct {
 	socket string
 	hc     *http.Client
-	// RequestTimeout bounds a request whose ctx has no deadline. Default 5 s.
+	pid    atomic.Int64 // the owner's pid, from the peer credentials of the latest connection
+	// RequestTimeout bounds a request whose ctx has no deadline, and the wait for the event
+	// stream's first answer. Default 5 s; 0 waits on ctx alone.
 	RequestTimeout time.Duration
+	// StreamTimeout is how long an event stream may stay silent (no event, no heartbeat)
+	// before Next gives up with a *NotRespondingError. Default 3 heartbeats (6 s); 0 never.
+	StreamTimeout time.Duration
+	// PingInterval is how often a long call checks that the owner still answers. Default 2 s;
+	// 0 never.
+	PingInterval time.Duration
 }
 
 // DialTimeout bounds connecting to the socket.
@@ -40,16 +53,24 @@ const DialTimeout = time.Second
 // sent to it then).
 func NewClient(socket string) *Client {
 	uid := os.Getuid()
+	c := &Client{socket: socket, RequestTimeout: 5 * time.Second, StreamTimeout: 3 * Heartbeat, PingInterval: 2 * time.Second}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return dialOwner(ctx, socket, uid)
+			conn, err := dialOwner(ctx, socket, uid)
+			if err == nil {
+				if cred, err := PeerCred(conn); err == nil {
+					c.pid.Store(int64(cred.Pid))
+				}
+			}
+			return conn, err
 		},
 		MaxIdleConns:          4,
 		IdleConnTimeout:       30 * time.Second,
 		ResponseHeaderTimeout: 0,
 		DisableCompression:    true,
 	}
-	return &Client{socket: socket, hc: &http.Client{Transport: tr}, RequestTimeout: 5 * time.Second}
+	c.hc = &http.Client{Transport: tr}
+	return c
 }
 
 // dialOwner connects to the unix socket and checks, with SO_PEERCRED, that the process serving
@@ -93,21 +114,85 @@ func (c *Client) Socket() string { return c.socket }
 // Close closes idle connections. The client stays usable.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
 
-// do sends a request and decodes a 2xx JSON answer into out (may be nil). An error answer
-// becomes *Error.
-func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+// do sends a request, bounded by RequestTimeout when ctx has no deadline, and decodes a 2xx
+// JSON answer into out (may be nil). An error answer becomes *Error.
+func (c *Client) do(ctx context.Context, method, path string, in, out any, hdr ...string) error {
 	if _, ok := ctx.Deadline(); !ok && c.RequestTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.RequestTimeout)
 		defer cancel()
 	}
-	resp, err := c.send(ctx, method, path, in)
+	return c.exchange(ctx, method, path, in, out, hdr...)
+}
+
+// ifMatchHeader is the header of a settings write at revision rev.
+func ifMatchHeader(rev uint64) []string {
+	return []string{"If-Match", strconv.Quote(strconv.FormatUint(rev, 10))}
+}
+
+// doLong is do for a call that may take up to d by nature (a backup, the checks, a login test)
+// when ctx has no deadline. While it waits, the client asks the owner for its status every
+// PingInterval and gives up with a *NotRespondingError as soon as the owner stops answering.
+func (c *Client) doLong(ctx context.Context, d time.Duration, method, path string, in, out any) error {
+	ctx, cancel := withDefaultTimeout(ctx, d)
+	defer cancel()
+	if c.PingInterval <= 0 || c.RequestTimeout <= 0 {
+		return c.exchange(ctx, method, path, in, out)
+	}
+	wctx, stop := context.WithCancelCause(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		c.watch(wctx, stop)
+	}()
+	err := c.exchange(wctx, method, path, in, out)
+	cause := context.Cause(wctx)
+	stop(nil)
+	<-watched
+	if errors.Is(cause, ErrNotResponding) {
+		return cause
+	}
+	return err
+}
+
+// watch asks for the owner's status every PingInterval until ctx is done; when a ping goes
+// unanswered for RequestTimeout it stops ctx with the *NotRespondingError.
+func (c *Client) watch(ctx context.Context, stop context.CancelCauseFunc) {
+	t := time.NewTicker(c.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, c.RequestTimeout)
+		resp, err := c.send(pctx, http.MethodGet, "/api/status", nil)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		cancel()
+		if errors.Is(err, ErrNotResponding) {
+			stop(err)
+			return
+		}
+	}
+}
+
+// exchange sends a request (with the header name, value pairs hdr) and decodes a 2xx JSON answer
+// into out (may be nil). An error answer becomes *Error.
+func (c *Client) exchange(ctx context.Context, method, path string, in, out any, hdr ...string) error {
+	resp, err := c.send(ctx, method, path, in, hdr...)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
 	if err != nil {
+		if ne := c.notResponding(ctx, err, method+" "+path); ne != nil {
+			return ne
+		}
 		return fmt.Errorf("control API %s %s: reading the answer: %w", method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
@@ -122,7 +207,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	return nil
 }
 
-func (c *Client) send(ctx context.Context, method, path string, in any) (*http.Response, error) {
+func (c *Client) send(ctx context.Context, method, path string, in any, hdr ...string) (*http.Response, error) {
 	var body io.Reader
 	if in != nil {
 		data, err := json.Marshal(in)
@@ -138,14 +223,35 @@ func (c *Client) send(ctx context.Context, method, path string, in any) (*http.R
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if noOwner(err) {
 			return nil, fmt.Errorf("%w (nothing answers on %s)", ErrNoOwner, c.socket)
 		}
+		if ne := c.notResponding(ctx, err, method+" "+path); ne != nil {
+			return nil, ne
+		}
 		return nil, fmt.Errorf("control API %s %s: %w", method, path, err)
 	}
 	return resp, nil
+}
+
+// notResponding returns a *NotRespondingError when err comes from the request's deadline
+// passing or the connection attempt timing out, and nil otherwise (a cancel is not silence).
+func (c *Client) notResponding(ctx context.Context, err error, op string) error {
+	var ne net.Error
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout()) {
+		return c.notRespondingError(op)
+	}
+	return nil
+}
+
+func (c *Client) notRespondingError(op string) *NotRespondingError {
+	return &NotRespondingError{PID: int(c.pid.Load()), Socket: c.socket, Op: op}
 }
 
 // noOwner reports whether a request failed because nothing listens on the socket: the file is
@@ -159,7 +265,8 @@ func decodeError(status int, data []byte) error {
 	if err := json.Unmarshal(data, &b); err != nil || b.Error == "" {
 		return &Error{Status: status, Message: fmt.Sprintf("control API: %d %s", status, http.StatusText(status))}
 	}
-	e := &Error{Status: status, Code: b.Code, Message: b.Error, Field: b.Field, Run: b.Run}
+	e := &Error{Status: status, Code: b.Code, Message: b.Error, Field: b.Field, Run: b.Run,
+		Setting: b.Setting, Based: b.Based, Revision: b.Revision}
 	for _, f := range b.Fields {
 		e.Fields = append(e.Fields, &scheduler.FieldError{Field: f.Field, Msg: f.Error})
 	}
@@ -246,11 +353,25 @@ func (c *Client) Schedule(ctx context.Context) (ScheduleInfo, error) {
 	return si, err
 }
 
-// SetSchedule saves and applies a schedule. An invalid one changes nothing and returns an error
-// that errors.As turns into a scheduler.ValidationError naming the fields.
+// SetSchedule saves and applies a schedule whatever its revision (the last writer wins; prefer
+// SetScheduleAt). An invalid one changes nothing and returns an error that errors.As turns into
+// a scheduler.ValidationError naming the fields.
 func (c *Client) SetSchedule(ctx context.Context, sc scheduler.Schedule) (ScheduleInfo, error) {
+	return c.setSchedule(ctx, sc)
+}
+
+// SetScheduleAt saves and applies a schedule if the stored one is still at revision rev (from
+// ScheduleInfo.Revision), and returns it with its new revision. When someone else saved the
+// schedule since, nothing changes and the error matches store.ErrStaleRevision (errors.As gives
+// a *store.StaleRevisionError with the current revision). The owner applies a write it has
+// begun wholly even if ctx ends meanwhile; after a timeout, read the schedule to see which.
+func (c *Client) SetScheduleAt(ctx context.Context, sc scheduler.Schedule, rev uint64) (ScheduleInfo, error) {
+	return c.setSchedule(ctx, sc, ifMatchHeader(rev)...)
+}
+
+func (c *Client) setSchedule(ctx context.Context, sc scheduler.Schedule, hdr ...string) (ScheduleInfo, error) {
 	var si ScheduleInfo
-	err := c.do(ctx, http.MethodPut, "/api/schedule", sc, &si)
+	err := c.do(ctx, http.MethodPut, "/api/schedule", sc, &si, hdr...)
 	if err == nil {
 		_ = si.Schedule.Validate()
 	}
@@ -285,6 +406,9 @@ func (c *Client) Health(ctx context.Context) (Health, error) {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
+		if ne := c.notResponding(ctx, err, "GET /api/scheduler/health"); ne != nil {
+			return h, ne
+		}
 		return h, fmt.Errorf("control API health: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusServiceUnavailable {
@@ -297,22 +421,20 @@ func (c *Client) Health(ctx context.Context) (Health, error) {
 }
 
 // Backup makes the owner write a consistent copy of the store to path, which must be absolute.
-// It waits up to ten minutes unless ctx says otherwise.
+// It waits up to ten minutes unless ctx says otherwise, and gives up early when the owner stops
+// answering.
 func (c *Client) Backup(ctx context.Context, path string) (BackupResult, error) {
-	ctx, cancel := withDefaultTimeout(ctx, 10*time.Minute)
-	defer cancel()
 	var res BackupResult
-	err := c.do(ctx, http.MethodPost, "/api/backup", BackupRequest{Path: path}, &res)
+	err := c.doLong(ctx, 10*time.Minute, http.MethodPost, "/api/backup", BackupRequest{Path: path}, &res)
 	return res, err
 }
 
 // Diagnose runs the owner's checks (and its repairs with fix). It waits up to two minutes unless
-// ctx says otherwise: the checks may start a browser.
+// ctx says otherwise (the checks may start a browser), and gives up early when the owner stops
+// answering.
 func (c *Client) Diagnose(ctx context.Context, fix bool) (Diagnosis, error) {
-	ctx, cancel := withDefaultTimeout(ctx, 2*time.Minute)
-	defer cancel()
 	var d Diagnosis
-	err := c.do(ctx, http.MethodPost, "/api/diagnose", DiagnoseRequest{Fix: fix}, &d)
+	err := c.doLong(ctx, 2*time.Minute, http.MethodPost, "/api/diagnose", DiagnoseRequest{Fix: fix}, &d)
 	return d, err
 }
 
@@ -323,24 +445,32 @@ func (c *Client) Portal(ctx context.Context) (PortalInfo, error) {
 	return p, err
 }
 
-// SetPortal saves the portal settings; see PortalInput.
+// SetPortal saves the portal settings whatever their revision (prefer SetPortalAt); see
+// PortalInput. A URL with credentials or a bad user name is refused naming the field
+// (ValidatePortalInput).
 func (c *Client) SetPortal(ctx context.Context, in PortalInput) (PortalInfo, error) {
 	var p PortalInfo
 	err := c.do(ctx, http.MethodPut, "/api/portal", in, &p)
 	return p, err
 }
 
+// SetPortalAt is SetPortal if the portal settings are still at revision rev (from
+// PortalInfo.Revision); see SetScheduleAt for a stale revision.
+func (c *Client) SetPortalAt(ctx context.Context, in PortalInput, rev uint64) (PortalInfo, error) {
+	var p PortalInfo
+	err := c.do(ctx, http.MethodPut, "/api/portal", in, &p, ifMatchHeader(rev)...)
+	return p, err
+}
+
 // TestLogin signs in to the portal with the saved settings. A failed login is returned as a
 // *scheduler.RunError with its class.
 func (c *Client) TestLogin(ctx context.Context) error {
-	ctx, cancel := withDefaultTimeout(ctx, 2*time.Minute)
-	defer cancel()
 	var res struct {
 		OK         bool                 `json:"ok"`
 		ErrorClass scheduler.ErrorClass `json:"error_class"`
 		Error      string               `json:"error"`
 	}
-	if err := c.do(ctx, http.MethodPost, "/api/portal/test", nil, &res); err != nil {
+	if err := c.doLong(ctx, 2*time.Minute, http.MethodPost, "/api/portal/test", nil, &res); err != nil {
 		return err
 	}
 	if !res.OK {
@@ -356,18 +486,25 @@ func (c *Client) Alerts(ctx context.Context) (AlertsInfo, error) {
 	return a, err
 }
 
-// SetAlerts saves the alert settings; see AlertsInput.
+// SetAlerts saves the alert settings whatever their revision (prefer SetAlertsAt); see
+// AlertsInput.
 func (c *Client) SetAlerts(ctx context.Context, in AlertsInput) (AlertsInfo, error) {
 	var a AlertsInfo
 	err := c.do(ctx, http.MethodPut, "/api/alerts", in, &a)
 	return a, err
 }
 
+// SetAlertsAt is SetAlerts if the alert settings are still at revision rev (from
+// AlertsInfo.Revision); see SetScheduleAt for a stale revision.
+func (c *Client) SetAlertsAt(ctx context.Context, in AlertsInput, rev uint64) (AlertsInfo, error) {
+	var a AlertsInfo
+	err := c.do(ctx, http.MethodPut, "/api/alerts", in, &a, ifMatchHeader(rev)...)
+	return a, err
+}
+
 // SendTestAlert sends a test alert through every enabled channel.
 func (c *Client) SendTestAlert(ctx context.Context) error {
-	ctx, cancel := withDefaultTimeout(ctx, time.Minute)
-	defer cancel()
-	return c.do(ctx, http.MethodPost, "/api/alerts/test", nil, nil)
+	return c.doLong(ctx, time.Minute, http.MethodPost, "/api/alerts/test", nil, nil)
 }
 
 // Retention returns how much run history the owner keeps.
@@ -381,8 +518,23 @@ func (c *Client) Retention(ctx context.Context) (store.Retention, error) {
 // invalid value changes nothing and returns an error that errors.As turns into a
 // scheduler.ValidationError naming keep_runs.
 func (c *Client) SetRetention(ctx context.Context, r store.Retention) (store.Retention, error) {
-	var out store.Retention
+	var out RetentionInfo
 	err := c.do(ctx, http.MethodPut, "/api/retention", r, &out)
+	return out.Retention, err
+}
+
+// RetentionInfo returns the retention with its revision.
+func (c *Client) RetentionInfo(ctx context.Context) (RetentionInfo, error) {
+	var r RetentionInfo
+	err := c.do(ctx, http.MethodGet, "/api/retention", nil, &r)
+	return r, err
+}
+
+// SetRetentionAt is SetRetention if the retention is still at revision rev (from
+// RetentionInfo.Revision); see SetScheduleAt for a stale revision.
+func (c *Client) SetRetentionAt(ctx context.Context, r store.Retention, rev uint64) (RetentionInfo, error) {
+	var out RetentionInfo
+	err := c.do(ctx, http.MethodPut, "/api/retention", r, &out, ifMatchHeader(rev)...)
 	return out, err
 }
 
@@ -394,38 +546,67 @@ func withDefaultTimeout(ctx context.Context, d time.Duration) (context.Context, 
 }
 
 // Events opens the event stream. The subscription is in place when Events returns, so a command
-// sent afterwards has its events in the stream. The stream ends when ctx is done, the owner
-// stops, or Close is called.
+// sent afterwards has its events in the stream. The owner must answer within RequestTimeout, or
+// Events returns a *NotRespondingError. The stream ends when ctx is done, the owner stops, the
+// stream stays silent past StreamTimeout, or Close is called.
 func (c *Client) Events(ctx context.Context) (*EventStream, error) {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
+	var timer *time.Timer
+	if c.RequestTimeout > 0 {
+		timer = time.AfterFunc(c.RequestTimeout, func() { cancel(c.notRespondingError("GET /api/events")) })
+	}
 	resp, err := c.send(ctx, http.MethodGet, "/api/events", nil)
+	if timer != nil && !timer.Stop() {
+		// The answer did not come in time.
+		if err == nil {
+			resp.Body.Close()
+		}
+		err = context.Cause(ctx)
+	}
 	if err != nil {
-		cancel()
+		cancel(nil)
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		data, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		cancel()
+		cancel(nil)
 		return nil, decodeError(resp.StatusCode, data)
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	return &EventStream{body: resp.Body, sc: sc, cancel: cancel}, nil
+	return &EventStream{ctx: ctx, body: resp.Body, sc: sc, cancel: cancel, timeout: c.StreamTimeout,
+		silent: func() error { return c.notRespondingError("the event stream") }}, nil
 }
 
 // EventStream is an open stream of scheduler events. Next is not safe for concurrent use; Close
 // is safe to call from another goroutine.
 type EventStream struct {
-	body   io.ReadCloser
-	sc     *bufio.Scanner
-	cancel context.CancelFunc
+	ctx     context.Context
+	body    io.ReadCloser
+	sc      *bufio.Scanner
+	cancel  context.CancelCauseFunc
+	timeout time.Duration
+	silent  func() error
 }
 
-// Next blocks until the next event and returns it. It returns io.EOF when the owner ended the
-// stream (it stopped) and the context's error when the stream's context is done.
+// Next blocks until the next event and returns it; heartbeats (empty lines) are skipped. It
+// returns io.EOF when the owner ended the stream (it stopped), a *NotRespondingError when no
+// line came for the client's StreamTimeout, and the context's error when the stream's context
+// is done.
 func (s *EventStream) Next() (StreamEvent, error) {
-	for s.sc.Scan() {
+	for {
+		var t *time.Timer
+		if s.timeout > 0 {
+			t = time.AfterFunc(s.timeout, func() { s.cancel(s.silent()) })
+		}
+		ok := s.sc.Scan()
+		if t != nil && !t.Stop() {
+			return StreamEvent{}, context.Cause(s.ctx)
+		}
+		if !ok {
+			break
+		}
 		line := s.sc.Bytes()
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
@@ -444,6 +625,6 @@ func (s *EventStream) Next() (StreamEvent, error) {
 
 // Close ends the stream.
 func (s *EventStream) Close() error {
-	s.cancel()
+	s.cancel(nil)
 	return s.body.Close()
 }

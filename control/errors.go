@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"worktray/scheduler"
+	"worktray/store"
 )
 
 // Sentinel errors of the control API. Callers test them with errors.Is. The client also returns
@@ -25,7 +26,29 @@ var (
 	// ErrForeignSocket means the process serving the control socket runs as another user: the
 	// client refuses to send it anything (secrets included).
 	ErrForeignSocket = errors.New("the control socket is served by another user")
+	// ErrNotResponding means an owner holds the control socket but did not answer in time: it
+	// is stopped (SIGSTOP), hung or overloaded. The client returns a *NotRespondingError, which
+	// names the owner's pid when the socket told it.
+	ErrNotResponding = errors.New("the worktray owner is not responding")
 )
+
+// NotRespondingError says that the owner listening on Socket did not answer in time. It
+// matches ErrNotResponding.
+type NotRespondingError struct {
+	PID    int    // the owner's process id from the socket's peer credentials; 0 when unknown
+	Socket string // the control socket
+	Op     string // what went unanswered, e.g. "GET /api/status"
+}
+
+func (e *NotRespondingError) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("the worktray owner (pid %d) is not responding", e.PID)
+	}
+	return ErrNotResponding.Error()
+}
+
+// Is reports whether target is ErrNotResponding.
+func (e *NotRespondingError) Is(target error) bool { return target == ErrNotResponding }
 
 // Error is an error response of the control API.
 type Error struct {
@@ -35,6 +58,11 @@ type Error struct {
 	Field   string                  // the first invalid field, for code "invalid" and bad parameters
 	Fields  []*scheduler.FieldError // every invalid field, for code "invalid"
 	Run     *scheduler.Run          // the running run, for code "already_running"
+	// For code "stale_revision": the setting, the revision the write was based on and the
+	// current one (errors.As gives a *store.StaleRevisionError).
+	Setting  string
+	Based    uint64
+	Revision uint64
 }
 
 func (e *Error) Error() string {
@@ -59,6 +87,8 @@ func (e *Error) Unwrap() error {
 		return ErrNoWindows
 	case codeNotSupported:
 		return ErrNotSupported
+	case codeStaleRevision:
+		return &store.StaleRevisionError{Setting: e.Setting, Based: e.Based, Current: e.Revision}
 	case codeInvalid:
 		if len(e.Fields) > 0 {
 			return scheduler.ValidationError(e.Fields)

@@ -17,6 +17,7 @@ const EnvHome = "WORKTRAY_DATA_DIR"
 // Paths are the directories and files of one worktray installation.
 type Paths struct {
 	DataDir     string // the store
+	BackupDir   string // the store's daily backups: "backups" beside it (store.DefaultBackupDir)
 	ConfigDir   string // profiles and the secrets file when no keyring answers
 	StateDir    string // logs and failure artifacts
 	LogDir      string
@@ -54,6 +55,7 @@ func Resolve(home string) Paths {
 	p.LogDir = filepath.Join(p.StateDir, "logs")
 	p.ArtifactDir = filepath.Join(p.StateDir, "artifacts")
 	p.DB = filepath.Join(p.DataDir, "worktray.db")
+	p.BackupDir = filepath.Join(p.DataDir, "backups")
 	p.Socket = filepath.Join(p.RuntimeDir, "control.sock")
 	return p
 }

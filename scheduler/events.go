@@ -20,6 +20,13 @@ const (
 	EventPaused          EventKind = "paused"
 	EventResumed         EventKind = "resumed"
 	EventAlertsQueued    EventKind = "alerts_queued" // new alerts are in the outbox
+	// EventStuck: the scheduler became stuck (Message is the reason) or is no longer stuck
+	// (Message empty); see Snapshot.Stuck.
+	EventStuck EventKind = "stuck"
+	// EventStorage: writing the store failed (Message is the error) or works again (Message
+	// empty); see Snapshot.StorageError and Unrecorded. The store's outbox may be unwritable
+	// then, so a desktop alert is raised from this event, not from the outbox.
+	EventStorage EventKind = "storage"
 )
 
 // Event is one thing that happened in the scheduler. Events are values: a subscriber may keep them.
@@ -32,6 +39,7 @@ type Event struct {
 	Slot      time.Time     `json:"slot,omitzero"`
 	OverdueBy time.Duration `json:"overdue_by_ns,omitempty"`
 	Next      time.Time     `json:"next,omitzero"`
+	Message   string        `json:"message,omitempty"` // EventStuck, EventStorage: the reason
 }
 
 // Bus fans events out to subscribers without ever blocking the publisher: a subscriber whose

@@ -43,6 +43,11 @@ type ScrapeResult struct {
 type Store interface {
 	Schedule() (Schedule, error)
 	SaveSchedule(Schedule) error
+	// SaveScheduleAt saves a schedule changed at now and settles the account of the old one in
+	// the same transaction: the old schedule's slots after State.Cursor and up to now that
+	// were not dealt with join State.Owed, and the cursor moves to now (enabling a disabled
+	// schedule owes nothing from the time it was disabled).
+	SaveScheduleAt(sc Schedule, now time.Time) error
 	State() (State, error)
 	// UpdateState runs fn on the current state and saves the result in one transaction.
 	UpdateState(fn func(*State) error) (State, error)
@@ -54,6 +59,14 @@ type Store interface {
 	ClaimRun(run Run) (Run, error)
 	// RunBySlot returns the run that claimed slot, or ErrNotFound.
 	RunBySlot(slot time.Time) (Run, error)
+	// SlotClaimed reports whether slot has been claimed. A claim outlives the pruning of its
+	// run record, so this, not RunBySlot, says whether a slot may still run.
+	SlotClaimed(slot time.Time) (bool, error)
+	// ReleaseMissedSlots withdraws the missed records of slots after after: their claims are
+	// deleted and the slots removed from their missed records (a record left with none is
+	// deleted). It returns the slots released. The scheduler calls it when the wall clock
+	// was set back: slots whose real time has not come were not missed.
+	ReleaseMissedSlots(after time.Time) ([]time.Time, error)
 	// UpdateRun rewrites a run record (progress, status).
 	UpdateRun(run Run) error
 	// FinishRun records the outcome in one transaction. A run with ID 0 is inserted first and

@@ -2,8 +2,9 @@ package scheduler
 
 import (
 	"fmt"
+	"os"
 	"slices"
-	"sort"
+	"strings"
 	"time"
 )
 
@@ -57,8 +58,19 @@ var allowedEveryHours = []int{1, 2, 3, 4, 6, 8, 12, 24}
 func AllowedEveryHours() []int { return slices.Clone(allowedEveryHours) }
 
 // Validate checks every field and returns a ValidationError naming each invalid one, or nil.
-// It also loads the time zone, which Next needs.
-func (s *Schedule) Validate() error {
+// It also loads the time zone, which Next needs. A schedule with no slot in the 366 days from
+// the system clock's now is refused (see ValidateAt). It does not block; it is not safe to call
+// on one Schedule value from several goroutines at once (it sets the loaded zone).
+func (s *Schedule) Validate() error { return s.ValidateAt(time.Now()) }
+
+// occursWithin is how far ahead ValidateAt looks for a slot.
+const occursWithin = 366 * 24 * time.Hour
+
+// ValidateAt is Validate with now given (the scheduler passes its injected clock): besides the
+// fields, it refuses a schedule that has no slot in the 366 days from now, with an error on
+// active_from that names the active hours, the weekdays and the zone ("active hours 02–03 on
+// Sundays never occur in America/New_York in the 366 days from 2026-03-07").
+func (s *Schedule) ValidateAt(now time.Time) error {
 	var errs ValidationError
 	add := func(field, format string, args ...any) {
 		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
@@ -107,10 +119,61 @@ func (s *Schedule) Validate() error {
 		add("active_from", "no slot falls inside the active hours %02d–%02d at minute %d every %d hours from %02d:00",
 			s.ActiveFrom, s.ActiveTo, s.Minute, s.EveryHours, s.Hour)
 	}
+	if len(errs) == 0 {
+		if fe := s.neverOccurs(now); fe != nil {
+			errs = append(errs, fe)
+		}
+	}
 	if len(errs) > 0 {
 		return errs
 	}
 	return nil
+}
+
+// neverOccurs returns the error for a schedule (with its zone loaded) that has no slot in the
+// 366 days from now, or nil. A disabled schedule is checked as if it were enabled, so that
+// enabling it later cannot stop the scheduler.
+func (s *Schedule) neverOccurs(now time.Time) *FieldError {
+	probe := *s
+	probe.Enabled = true
+	if !probe.nextBefore(now, now.Add(occursWithin)).IsZero() {
+		return nil
+	}
+	return &FieldError{Field: "active_from", Msg: fmt.Sprintf(
+		"%s %s never occur in %s in the 366 days from %s; change the active hours, the weekdays or the time zone",
+		s.describeHours(), s.describeWeekdays(), s.Zone, now.In(s.Location()).Format("2006-01-02"))}
+}
+
+// describeHours names the slots' hours for a message: "active hours 02–03" or "slots at :30
+// every hour".
+func (s *Schedule) describeHours() string {
+	every := "every hour"
+	if s.EveryHours > 1 {
+		every = fmt.Sprintf("every %d hours from %02d:%02d", s.EveryHours, s.Hour, s.Minute)
+	}
+	if s.ActiveFrom == s.ActiveTo || (s.ActiveFrom == 0 && s.ActiveTo == 24) {
+		return fmt.Sprintf("slots at :%02d %s", s.Minute, every)
+	}
+	return fmt.Sprintf("active hours %02d–%02d", s.ActiveFrom, s.ActiveTo)
+}
+
+// describeWeekdays names the weekdays for a message: "on Sundays", "on Mondays and Fridays",
+// "every day".
+func (s *Schedule) describeWeekdays() string {
+	var days []string
+	for _, d := range allWeekdays {
+		if s.weekdayOn(d) {
+			days = append(days, d.String()+"s")
+		}
+	}
+	switch len(days) {
+	case 7:
+		return "every day"
+	case 1:
+		return "on " + days[0]
+	default:
+		return "on " + strings.Join(days[:len(days)-1], ", ") + " and " + days[len(days)-1]
+	}
 }
 
 // Location returns the schedule's zone (UTC before Validate succeeded).
@@ -154,46 +217,103 @@ func (s *Schedule) active(m int) bool {
 
 func (s *Schedule) weekdayOn(d time.Weekday) bool { return slices.Contains(s.Weekdays, d) }
 
-// Next returns the first slot strictly after after, in UTC. It is a pure function of the
-// schedule; it needs a validated schedule (Validate loads the zone) and returns the zero time for
-// a disabled or invalid one. Safe for concurrent use.
-func (s *Schedule) Next(after time.Time) time.Time {
+// Next returns the first slot strictly after after, in UTC, however far away it is (a weekly
+// schedule whose only slot falls in a daylight-saving gap has its next slot a week or a year
+// later). It is a pure function of the schedule; it needs a validated schedule (Validate loads
+// the zone) and returns the zero time only for a disabled or invalid one, or for a schedule that
+// has no slot at all (Validate refuses one with no slot in the next 366 days). Safe for
+// concurrent use; it does not block and allocates nothing.
+//
+// Next walks the zone's offset segments (ZoneBounds): inside a segment of constant offset the
+// first slot wall time after after's wall time is the next slot, unless the segment ends first;
+// then the rules of the transition at its end apply (see Schedule) and the walk goes on.
+func (s *Schedule) Next(after time.Time) time.Time { return s.nextBefore(after, time.Time{}) }
+
+// maxSegments bounds the walk of Next over offset segments. A zone has at most a few hundred
+// listed transitions, then follows a yearly rule or a fixed offset, under which every valid
+// schedule has a slot within a year; the bound only guards against a corrupt zone.
+const maxSegments = 100_000
+
+// nextBefore is Next, giving up (zero) at limit when limit is not zero.
+func (s *Schedule) nextBefore(after, limit time.Time) time.Time {
 	if !s.Enabled || s.loc == nil || s.EveryHours == 0 || len(s.Weekdays) == 0 {
 		return time.Time{}
 	}
-	local := after.In(s.loc)
-	y, mo, d := local.Date()
-	// Start one hour before the wall-clock hour of after: in a fall-back hour the wall clock
-	// runs behind, so the next instant can belong to an earlier wall hour.
-	startHour := local.Hour() - 1
-	// Eight days and a bit cover a weekly schedule with a single weekday.
-	for day := 0; day <= 8; day++ {
-		dayStart := time.Date(y, mo, d+day, 12, 0, 0, 0, time.UTC) // noon: a safe date carrier
-		wd := dayStart.Weekday()
-		if !s.weekdayOn(wd) {
-			startHour = 0
+	l := after.In(s.loc)
+	_, off := l.Zone()
+	start, end := l.ZoneBounds()
+	from, strict := wallOf(after, off), true
+	for range maxSegments {
+		w := s.nextWall(from, strict)
+		if w.IsZero() {
+			return time.Time{}
+		}
+		if s.EveryHours > 1 && !start.IsZero() {
+			// After a fall-back the wall times up to the old offset come a second time: an
+			// every-N-hours slot runs at the first of the two instants only.
+			if _, prev := start.Add(-time.Second).In(s.loc).Zone(); prev > off {
+				if repeatEnd := wallOf(start, prev); w.Before(repeatEnd) {
+					w = s.nextWall(repeatEnd, false)
+				}
+			}
+		}
+		at := w.Add(-time.Duration(off) * time.Second)
+		if end.IsZero() || at.Before(end) {
+			if !limit.IsZero() && !at.Before(limit) {
+				return time.Time{}
+			}
+			return at
+		}
+		// The segment ends before its next slot: go on at the transition.
+		if !limit.IsZero() && !end.Before(limit) {
+			return time.Time{}
+		}
+		l = end.In(s.loc)
+		_, newOff := l.Zone()
+		if newOff > off && s.EveryHours > 1 {
+			// A spring-forward skips the wall times [end+off, end+newOff): an every-N-hours
+			// slot among them runs once, at the first instant after the gap.
+			if g := s.nextWall(wallOf(end, off), false); !g.IsZero() && g.Before(wallOf(end, newOff)) {
+				return end.UTC()
+			}
+		}
+		// Go may report a segment boundary where nothing changes (the end of the listed
+		// transitions, 2038-01-19), and then a start before it: go on from the boundary.
+		off, from, strict = newOff, wallOf(end, newOff), false
+		start, end = l.ZoneBounds()
+	}
+	return time.Time{}
+}
+
+// wallOf returns the wall-clock reading of instant t at offset off (seconds east of UTC), as a
+// UTC time carrying the wall-clock fields.
+func wallOf(t time.Time, off int) time.Time {
+	return t.UTC().Add(time.Duration(off) * time.Second)
+}
+
+// nextWall returns the first slot wall time (a UTC carrier of wall-clock fields) after from, or
+// at from when strict is false. Every enabled weekday has a slot hour (Validate checks), so it
+// looks at most a week ahead; it returns zero for a schedule without one.
+func (s *Schedule) nextWall(from time.Time, strict bool) time.Time {
+	y, mo, d := from.Date()
+	for day := 0; day <= 7; day++ {
+		date := time.Date(y, mo, d+day, 0, 0, 0, 0, time.UTC)
+		if !s.weekdayOn(date.Weekday()) {
 			continue
 		}
-		best := time.Time{}
-		for h := max(startHour, 0); h < 24; h++ {
+		h0 := 0
+		if day == 0 {
+			h0 = from.Hour()
+		}
+		for h := h0; h < 24; h++ {
 			if !s.hourIsSlot(h) {
 				continue
 			}
-			for _, t := range s.instants(dayStart.Year(), dayStart.Month(), dayStart.Day(), h, s.Minute) {
-				if t.After(after) && (best.IsZero() || t.Before(best)) {
-					best = t
-				}
-			}
-			// Candidates of later wall hours on the same day come later in real time, except
-			// around a fall-back where one hour later can be earlier; check one more hour.
-			if !best.IsZero() && h > best.In(s.loc).Hour()+1 {
-				break
+			w := date.Add(time.Duration(h)*time.Hour + time.Duration(s.Minute)*time.Minute)
+			if w.After(from) || (!strict && w.Equal(from)) {
+				return w
 			}
 		}
-		if !best.IsZero() {
-			return best.UTC()
-		}
-		startHour = 0
 	}
 	return time.Time{}
 }
@@ -225,45 +345,31 @@ func (s *Schedule) SlotsBetween(from, to time.Time, limit int) []time.Time {
 	return out
 }
 
-// instants returns the real instants of the wall-clock time y-mo-d h:m in the schedule's zone:
-// two in a repeated hour (hourly: both; every N hours: the first), none in a gap (hourly), or
-// the end of the gap (every N hours).
-func (s *Schedule) instants(y int, mo time.Month, d, h, m int) []time.Time {
-	wall := time.Date(y, mo, d, h, m, 0, 0, time.UTC)
-	// The offsets in force half a day either side cover any transition on this day.
-	_, off1 := wall.Add(-14 * time.Hour).In(s.loc).Zone()
-	_, off2 := wall.Add(14 * time.Hour).In(s.loc).Zone()
-	var out []time.Time
-	for _, off := range []int{off1, off2} {
-		c := wall.Add(-time.Duration(off) * time.Second)
-		l := c.In(s.loc)
-		if l.Hour() == h && l.Minute() == m && l.Day() == d && !slices.ContainsFunc(out, c.Equal) {
-			out = append(out, c)
+// SystemZone returns the IANA name of the system's time zone, or "UTC" when it cannot tell.
+func SystemZone() string {
+	if tz := os.Getenv("TZ"); tz != "" {
+		if _, err := time.LoadLocation(tz); err == nil {
+			return tz
 		}
 	}
-	if len(out) == 0 && off1 == off2 {
-		// A transition not visible at ±14 h (rare zones with two in a day): probe each hour.
-		for k := -14; k <= 14; k++ {
-			_, off := wall.Add(time.Duration(k) * time.Hour).In(s.loc).Zone()
-			c := wall.Add(-time.Duration(off) * time.Second)
-			l := c.In(s.loc)
-			if l.Hour() == h && l.Minute() == m && l.Day() == d && !slices.ContainsFunc(out, c.Equal) {
-				out = append(out, c)
+	if target, err := os.Readlink("/etc/localtime"); err == nil {
+		for i := 0; i+len("zoneinfo/") <= len(target); i++ {
+			if target[i:i+len("zoneinfo/")] == "zoneinfo/" {
+				name := target[i+len("zoneinfo/"):]
+				if _, err := time.LoadLocation(name); err == nil {
+					return name
+				}
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
-	switch {
-	case len(out) == 0 && s.EveryHours > 1:
-		// In the spring-forward gap: the first instant after the gap is where the zone that
-		// begins inside it starts.
-		c := wall.Add(-time.Duration(min(off1, off2)) * time.Second)
-		start, _ := c.In(s.loc).ZoneBounds()
-		if !start.IsZero() {
-			return []time.Time{start}
+	if b, err := os.ReadFile("/etc/timezone"); err == nil {
+		name := string(b)
+		for len(name) > 0 && (name[len(name)-1] == '\n' || name[len(name)-1] == ' ') {
+			name = name[:len(name)-1]
 		}
-	case len(out) > 1 && s.EveryHours > 1:
-		return out[:1]
+		if _, err := time.LoadLocation(name); err == nil && name != "" {
+			return name
+		}
 	}
-	return out
+	return "UTC"
 }

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -227,14 +228,123 @@ func TestMissedMessage(t *testing.T) {
 	}
 }
 
+// sundayGapZone builds a zone (TZif data) whose clocks jump from 02:00 to 03:00 every Sunday
+// and back at 12:00, from the first Sunday of 2026 to the last of 2028, then stay at UTC: a zone
+// in which "02:00–03:00 on Sundays" never occurs for three years.
+func sundayGapZone(t testing.TB) *time.Location {
+	t.Helper()
+	var times []int64
+	var types []byte
+	for d := utc("2026-01-04T00:00:00Z"); d.Year() < 2029; d = d.AddDate(0, 0, 7) {
+		times = append(times, d.Add(2*time.Hour).Unix(), d.Add(11*time.Hour).Unix())
+		types = append(types, 1, 0)
+	}
+	be32 := func(b []byte, v uint32) []byte { return append(b, byte(v>>24), byte(v>>16), byte(v>>8), byte(v)) }
+	data := []byte("TZif")
+	data = append(data, make([]byte, 16)...)
+	for _, n := range []int{0, 0, 0, len(times), 2, 8} {
+		data = be32(data, uint32(n))
+	}
+	for _, tt := range times {
+		data = be32(data, uint32(int32(tt)))
+	}
+	data = append(data, types...)
+	data = be32(data, 0)
+	data = append(data, 0, 0) // STD, offset 0
+	data = be32(data, 3600)
+	data = append(data, 1, 4) // DST, offset +1 h
+	data = append(data, "STD\x00DST\x00"...)
+	loc, err := time.LoadLocationFromTZData("Test/SundayGap", data)
+	if err != nil {
+		t.Fatalf("building the test zone: %v", err)
+	}
+	return loc
+}
+
+// TestScheduleThatNeverOccursIsRefused: a schedule with no slot in the next 366 days is refused
+// with an error naming the fields, and Next still finds its slot years later.
+func TestScheduleThatNeverOccursIsRefused(t *testing.T) {
+	sc := DefaultSchedule("UTC")
+	sc.Weekdays, sc.ActiveFrom, sc.ActiveTo, sc.Minute = []time.Weekday{time.Sunday}, 2, 3, 30
+	sc = mustSchedule(t, sc)
+	sc.loc = sundayGapZone(t)
+	sc.Zone = "Test/SundayGap"
+	now := utc("2026-03-01T00:00:00Z")
+	fe := sc.neverOccurs(now)
+	if fe == nil || fe.Field != "active_from" {
+		t.Fatalf("neverOccurs = %v, want an error on active_from", fe)
+	}
+	if want := "active hours 02–03 on Sundays never occur in Test/SundayGap in the 366 days from 2026-03-01"; !strings.Contains(fe.Msg, want) {
+		t.Fatalf("message %q does not say %q", fe.Msg, want)
+	}
+	// No search horizon: the first slot is the first Sunday after the zone's gaps end.
+	if got, want := sc.Next(now), utc("2029-01-07T02:30:00Z"); !got.Equal(want) {
+		t.Fatalf("Next = %v, want %v", got, want)
+	}
+	// A disabled schedule is checked too: enabling it later must not stop the scheduler.
+	sc.Enabled = false
+	if sc.neverOccurs(now) == nil {
+		t.Fatal("a disabled schedule that never occurs passed")
+	}
+	// From 2028-02 on, the 2029 slot is within 366 days: the schedule is accepted then.
+	if fe := sc.neverOccurs(utc("2028-02-01T00:00:00Z")); fe != nil {
+		t.Fatalf("refused although a slot comes within 366 days: %v", fe)
+	}
+}
+
+// TestValidateAtUsesGivenTime: Validate and ValidateAt accept every ordinary schedule (each has
+// a slot within a week), so the 366-day rule never refuses a real one by mistake.
+func TestValidateAtUsesGivenTime(t *testing.T) {
+	sc := DefaultSchedule("America/New_York")
+	sc.Weekdays, sc.ActiveFrom, sc.ActiveTo, sc.Minute = []time.Weekday{time.Sunday}, 2, 3, 30
+	for _, at := range []string{"2026-03-07T12:00:00Z", "2026-03-08T06:59:00Z", "1971-04-25T06:00:00Z", "2037-03-08T06:00:00Z"} {
+		if err := sc.ValidateAt(utc(at)); err != nil {
+			t.Fatalf("ValidateAt(%s): %v", at, err)
+		}
+	}
+}
+
+// BenchmarkNext measures Next for hourly schedules (the common case, ≤ 10 µs) and for the
+// worst weekly-in-a-gap schedule, whose next slot is a week away (≤ 1 ms).
 func BenchmarkNext(b *testing.B) {
-	for _, sc := range []Schedule{hourly("America/New_York", 30), daily("Australia/Lord_Howe", 2, 15)} {
-		sc := mustSchedule(b, sc)
-		b.Run(sc.Zone, func(b *testing.B) {
-			after := utc("2026-03-08T05:00:00Z")
+	weekly := func(zone string, wd time.Weekday, from, minute int) Schedule {
+		sc := DefaultSchedule(zone)
+		sc.Weekdays, sc.ActiveFrom, sc.ActiveTo, sc.Minute = []time.Weekday{wd}, from, from+1, minute
+		return sc
+	}
+	cases := []struct {
+		name  string
+		sc    Schedule
+		after string
+		reset bool // start every call from after (a fixed worst case) instead of walking on
+	}{
+		{"hourly/America/New_York", hourly("America/New_York", 30), "2026-03-08T05:00:00Z", false},
+		{"hourly/Australia/Lord_Howe", hourly("Australia/Lord_Howe", 15), "2026-10-03T12:00:00Z", false},
+		{"daily/Australia/Lord_Howe", daily("Australia/Lord_Howe", 2, 15), "2026-10-03T00:00:00Z", false},
+		{"weekly-in-gap/America/New_York", weekly("America/New_York", time.Sunday, 2, 30), "2026-03-08T06:00:00Z", true},
+		{"weekly-in-gap/Pacific/Apia", weekly("Pacific/Apia", time.Friday, 9, 0), "2011-12-29T12:00:00Z", true},
+	}
+	for _, c := range cases {
+		sc := mustSchedule(b, c.sc)
+		b.Run(c.name, func(b *testing.B) {
+			start := utc(c.after)
+			after := start
 			for b.Loop() {
-				after = sc.Next(after)
+				next := sc.Next(after)
+				if !c.reset {
+					after = next
+				}
 			}
 		})
 	}
+	b.Run("weekly-in-gap/synthetic-3-years", func(b *testing.B) {
+		sc := DefaultSchedule("UTC")
+		sc.Weekdays, sc.ActiveFrom, sc.ActiveTo, sc.Minute = []time.Weekday{time.Sunday}, 2, 3, 30
+		sc = mustSchedule(b, sc)
+		sc.loc = sundayGapZone(b)
+		after := utc("2026-01-01T00:00:00Z")
+		for b.Loop() {
+			sc.Next(after)
+		}
+	})
 }

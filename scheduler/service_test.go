@@ -94,19 +94,45 @@ type harness struct {
 	db     *store.DB
 	fc     *clockwork.FakeClock
 	skew   atomic.Int64 // wall clock minus timer clock, to model a suspend
+	wall   wallClock    // fc with skew: the service's clock
 	scr    *fakeScraper
 	svc    *scheduler.Service
 	cancel context.CancelFunc
 	done   chan error
 	path   string
 	sub    *scheduler.Subscription
+
+	// Set before start to replace the defaults.
+	store        scheduler.Store   // default db
+	scraper      scheduler.Scraper // default scr
+	runTimeout   time.Duration     // default 1 h
+	abandonAfter time.Duration
+	stopTimeout  time.Duration
 }
 
 const checkInterval = 20 * time.Second
 
+// wallClock is a fake clock whose wall-clock reading (Now) runs ahead of its timers by skew:
+// a suspended laptop, or a wall clock that was set, while the monotonic timers stand still.
+// gocron and the service read the wall from it, as they read the real clock's wall (gocron
+// strips the monotonic reading).
+type wallClock struct {
+	*clockwork.FakeClock
+	skew *atomic.Int64
+}
+
+func (c wallClock) Now() time.Time                  { return c.FakeClock.Now().Add(time.Duration(c.skew.Load())) }
+func (c wallClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+func (c wallClock) Until(t time.Time) time.Duration { return t.Sub(c.Now()) }
+
 func openStore(t *testing.T, path string) *store.DB {
 	t.Helper()
-	db, err := store.Open(path, store.Options{})
+	return openStoreClock(t, path, nil)
+}
+
+func openStoreClock(t *testing.T, path string, clock clockwork.Clock) *store.DB {
+	t.Helper()
+	db, err := store.Open(path, store.Options{Clock: clock})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -117,7 +143,10 @@ func openStore(t *testing.T, path string) *store.DB {
 func newHarness(t *testing.T, t0 time.Time, sched scheduler.Schedule, cursor time.Time) *harness {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "worktray.db")
-	db := openStore(t, path)
+	h := &harness{t: t, fc: clockwork.NewFakeClockAt(t0), scr: &fakeScraper{orders: makeOrders(3)}, path: path}
+	h.wall = wallClock{h.fc, &h.skew}
+	db := openStoreClock(t, path, h.wall)
+	h.db = db
 	if err := db.SaveSchedule(sched); err != nil {
 		t.Fatalf("save schedule: %v", err)
 	}
@@ -127,7 +156,6 @@ func newHarness(t *testing.T, t0 time.Time, sched scheduler.Schedule, cursor tim
 	if _, err := db.UpdateState(func(st *scheduler.State) error { st.Cursor = cursor; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, db: db, fc: clockwork.NewFakeClockAt(t0), scr: &fakeScraper{orders: makeOrders(3)}, path: path}
 	t.Cleanup(func() {
 		h.stop()
 		if err := db.Check(); err != nil {
@@ -138,14 +166,42 @@ func newHarness(t *testing.T, t0 time.Time, sched scheduler.Schedule, cursor tim
 	return h
 }
 
-func (h *harness) now() time.Time { return h.fc.Now().Add(time.Duration(h.skew.Load())) }
+func (h *harness) now() time.Time { return h.wall.Now() }
+
+// testLogger logs to the test's output when WORKTRAY_TEST_LOG is set, else nowhere.
+func testLogger(t *testing.T) *slog.Logger {
+	if os.Getenv("WORKTRAY_TEST_LOG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
 // start runs the service and waits until its timers (the wall-clock check and the next slot)
 // are armed.
 func (h *harness) start(timers int) {
 	h.t.Helper()
-	svc, err := scheduler.New(scheduler.Config{Store: h.db, Scraper: h.scr, Clock: h.fc, Now: h.now,
-		CheckInterval: checkInterval, RunTimeout: time.Hour, Logger: slog.New(slog.DiscardHandler)})
+	if h.wall.FakeClock == nil {
+		h.wall = wallClock{h.fc, &h.skew}
+	}
+	var st scheduler.Store = h.db
+	if h.store != nil {
+		st = h.store
+	}
+	var scr scheduler.Scraper = h.scr
+	if h.scraper != nil {
+		scr = h.scraper
+	}
+	timeout := h.runTimeout
+	if timeout == 0 {
+		timeout = time.Hour
+	}
+	svc, err := scheduler.New(scheduler.Config{Store: st, Scraper: scr, Clock: h.wall,
+		CheckInterval: checkInterval, RunTimeout: timeout, AbandonAfter: h.abandonAfter,
+		StopTimeout: h.stopTimeout, Logger: testLogger(h.t)})
 	if err != nil {
 		h.t.Fatalf("scheduler.New: %v", err)
 	}
@@ -219,12 +275,18 @@ func (h *harness) waitRuns(n int) []scheduler.Run {
 	return rs
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+// eventually polls cond until it holds, failing the test after 10 s; detail, when given, says
+// what was seen last.
+func eventually(t *testing.T, what string, cond func() bool, detail ...func() string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			msg := ""
+			for _, d := range detail {
+				msg += ": " + d()
+			}
+			t.Fatalf("timed out waiting for %s%s", what, msg)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

@@ -75,26 +75,30 @@ type StageTiming struct {
 
 // Run is the record of one run (or of a coalesced set of missed slots). Every instant is UTC.
 type Run struct {
-	ID          uint64        `json:"id"`
-	Trigger     Trigger       `json:"trigger"`
-	Slot        time.Time     `json:"slot,omitzero"` // the slot this run is for; zero for manual runs
-	Attempt     int           `json:"attempt"`       // 1 for the first attempt at a slot
-	Started     time.Time     `json:"started,omitzero"`
-	Finished    time.Time     `json:"finished,omitzero"`
-	Status      RunStatus     `json:"status"`
-	ErrorClass  ErrorClass    `json:"error_class,omitempty"`
-	Message     string        `json:"message,omitempty"`
-	MissedSlots []time.Time   `json:"missed_slots,omitempty"` // for StatusMissed: every slot it stands for
-	CatchUp     bool          `json:"catch_up,omitempty"`     // for StatusMissed: a scrape follows (or is running)
-	Found       int           `json:"found"`
-	New         int           `json:"new"`
-	Changed     int           `json:"changed"`
-	Removed     int           `json:"removed"`
-	LargeDrop   bool          `json:"large_drop,omitempty"` // more than half of the stored orders disappeared
-	Duration    time.Duration `json:"duration_ns"`
-	Stages      []StageTiming `json:"stages,omitempty"`
-	PID         int           `json:"pid"`
-	Artifacts   []string      `json:"artifacts,omitempty"` // screenshot and HTML files kept for a failure
+	ID          uint64      `json:"id"`
+	Trigger     Trigger     `json:"trigger"`
+	Slot        time.Time   `json:"slot,omitzero"` // the slot this run is for; zero for manual runs
+	Attempt     int         `json:"attempt"`       // 1 for the first attempt at a slot
+	Started     time.Time   `json:"started,omitzero"`
+	Finished    time.Time   `json:"finished,omitzero"`
+	Status      RunStatus   `json:"status"`
+	ErrorClass  ErrorClass  `json:"error_class,omitempty"`
+	Message     string      `json:"message,omitempty"`
+	MissedSlots []time.Time `json:"missed_slots,omitempty"` // for StatusMissed: every slot it stands for
+	// CoveredSlots are earlier slots, still within their grace period when the run started,
+	// that the run also stands for: one scrape brings the orders up to date for all of them.
+	// They are claimed with Slot (first attempts only).
+	CoveredSlots []time.Time   `json:"covered_slots,omitempty"`
+	CatchUp      bool          `json:"catch_up,omitempty"` // for StatusMissed: a scrape follows (or is running)
+	Found        int           `json:"found"`
+	New          int           `json:"new"`
+	Changed      int           `json:"changed"`
+	Removed      int           `json:"removed"`
+	LargeDrop    bool          `json:"large_drop,omitempty"` // more than half of the stored orders disappeared
+	Duration     time.Duration `json:"duration_ns"`
+	Stages       []StageTiming `json:"stages,omitempty"`
+	PID          int           `json:"pid"`
+	Artifacts    []string      `json:"artifacts,omitempty"` // screenshot and HTML files kept for a failure
 }
 
 // Changes says what a succeeded run changed in the stored orders: "3 new, 2 changed, 1
@@ -267,6 +271,23 @@ type State struct {
 	// FailureAlerted is set while a failure alert has been raised and no success followed.
 	FailureAlerted   bool      `json:"failure_alerted,omitempty"`
 	LastFailureAlert time.Time `json:"last_failure_alert,omitzero"`
+	// Owed lists slots that came due and were not yet run nor recorded missed when the
+	// schedule changed (an overdue slot, or slots that passed while no owner ran): each is
+	// run or recorded missed whatever the schedule in force, unless the scheduler is paused.
+	// Saving a schedule (store SaveScheduleAt) fills it.
+	Owed []time.Time `json:"owed,omitempty"`
+	// Retry is the retry armed for a failed run, kept so that it survives a restart.
+	Retry *PendingRetry `json:"retry,omitempty"`
+}
+
+// PendingRetry is a retry of a failed run that is armed but has not started. Every instant is
+// UTC.
+type PendingRetry struct {
+	Slot    time.Time `json:"slot,omitzero"` // the slot retried; zero for a catch-up run
+	Attempt int       `json:"attempt"`       // the attempt the retry will be (2 for the first retry)
+	At      time.Time `json:"at"`            // when it starts
+	// NextSlot is the slot after the failure: the retry is dropped once it has come.
+	NextSlot time.Time `json:"next_slot,omitzero"`
 }
 
 // AlertKind names what an alert is about.
@@ -280,6 +301,8 @@ const (
 	AlertLargeDrop AlertKind = "large_drop"
 	AlertNewOrders AlertKind = "new_orders"
 	AlertTest      AlertKind = "test"
+	// AlertStuck: the scheduler cannot arm its next slot (see Snapshot.Stuck).
+	AlertStuck AlertKind = "stuck"
 )
 
 // Alert is a message for the user, kept in the store's outbox until it is delivered.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,28 +22,15 @@ import (
 	"worktray/scraper/demoportal"
 )
 
-// fakeBrowserEnv makes the test binary, started as the browser, act as a browser that prints
-// its DevTools address and answers /json/version but never completes a DevTools connection.
-// TestMain checks it.
+// fakeBrowserEnv makes the test binary, started as the browser, act as a browser that takes its
+// DevTools pipe but never answers on it. TestMain checks it.
 const fakeBrowserEnv = "WORKTRAY_TEST_FAKE_BROWSER"
 
-// runFakeBrowser is the test binary's life as a browser that hangs when the scraper connects.
-// It ends only when it is killed; the kill closes the connections it holds.
+// runFakeBrowser is the test binary's life as a browser that hangs when the scraper connects:
+// it reads the commands on its fd 3 and answers none. It ends only when it is killed.
 func runFakeBrowser() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	ws := "ws://" + ln.Addr().String() + "/devtools/browser/fake"
-	mux := http.NewServeMux()
-	mux.HandleFunc("/json/version", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"Browser":"Fake/1.0","webSocketDebuggerUrl":%q}`, ws)
-	})
-	mux.HandleFunc("/", func(http.ResponseWriter, *http.Request) { select {} })
-	go func() { _ = http.Serve(ln, mux) }()
-	fmt.Fprintf(os.Stderr, "\nDevTools listening on %s\n", ws)
+	cmds := os.NewFile(3, "devtools-in")
+	_, _ = io.Copy(io.Discard, cmds)
 	select {}
 }
 

@@ -32,18 +32,18 @@ func (e *FailureError) Unwrap() error { return e.RunError }
 // interface instead of importing this package.
 func (e *FailureError) ArtifactPaths() []string { return e.Artifacts }
 
-// failure classifies err, scrubs the password from it and keeps the artifacts of the page it
-// happened on (not for a canceled run).
+// failure classifies err, scrubs the secrets from it and keeps the artifacts of the page it
+// happened on (not for a canceled run, nor when the browser is gone).
 func (r *run) failure(err error) *FailureError {
 	var re *scheduler.RunError
 	if !errors.As(err, &re) {
 		class, msg := scheduler.Classify(err)
 		re = &scheduler.RunError{Class: class, Msg: msg, Err: err}
 	}
-	if pw := r.s.cfg.Password; pw != "" {
-		re.Msg = strings.ReplaceAll(re.Msg, pw, "***")
-		if re.Err != nil && strings.Contains(re.Err.Error(), pw) {
-			re.Err = errors.New(strings.ReplaceAll(re.Err.Error(), pw, "***"))
+	for _, v := range r.s.secretValues() {
+		re.Msg = strings.ReplaceAll(re.Msg, v, secretMask)
+		if re.Err != nil && strings.Contains(re.Err.Error(), v) {
+			re.Err = errors.New(strings.ReplaceAll(re.Err.Error(), v, secretMask))
 		}
 	}
 	fe := &FailureError{RunError: re}
@@ -58,7 +58,10 @@ func (r *run) failure(err error) *FailureError {
 var artifactName = regexp.MustCompile(`^\d{8}T\d{9}Z-run\d+-[a-z_]+\.(png|html)$`)
 
 // saveArtifacts writes a screenshot and the HTML of the failed page and prunes old ones. It
-// returns the files written; errors are logged.
+// returns the files written; errors are logged. No secret's value is kept: the page's password
+// inputs are cleared and the secrets masked in it before the screenshot (which is skipped when
+// that fails), and masked again in the HTML text. A browser that is gone leaves no artifact;
+// each call to it is bounded, so a failing browser ends the run within seconds.
 func (r *run) saveArtifacts(class scheduler.ErrorClass) []string {
 	r.failMu.Lock()
 	page := r.failPage
@@ -69,6 +72,10 @@ func (r *run) saveArtifacts(class scheduler.ErrorClass) []string {
 	if page == nil {
 		return nil
 	}
+	if r.browserGone() || r.pageCrashed(page) {
+		r.log.Warn("no artifacts of the failed page: the browser or the page is gone")
+		return nil
+	}
 	dir := r.s.cfg.ArtifactDir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		r.log.Warn("cannot create the artifact directory", "dir", dir, "err", err)
@@ -76,24 +83,36 @@ func (r *run) saveArtifacts(class scheduler.ErrorClass) []string {
 	}
 	stamp := strings.Replace(time.Now().UTC().Format("20060102T150405.000Z"), ".", "", 1)
 	base := filepath.Join(dir, fmt.Sprintf("%s-run%d-%s", stamp, r.req.RunID, class))
+	secrets := r.s.secretValues()
 	var files []string
+	mctx, mcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer mcancel()
+	masked := true
+	if len(secrets) > 0 {
+		if _, err := maskPage(mctx, page, secrets); err != nil {
+			masked = false
+			r.log.Warn("cannot mask the secrets in the failed page; no screenshot is kept", "err", err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if html, err := page.Context(ctx).HTML(); err == nil {
-		if err := os.WriteFile(base+".html", []byte(html), 0o600); err == nil {
+	if doc, err := page.Context(ctx).HTML(); err == nil {
+		if err := os.WriteFile(base+".html", []byte(maskHTML(doc, secrets)), 0o600); err == nil {
 			files = append(files, base+".html")
 		}
 	} else {
 		r.log.Warn("cannot read the failed page's HTML", "err", err)
 	}
-	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer scancel()
-	if png, err := page.Context(sctx).Screenshot(false, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng}); err == nil {
-		if err := os.WriteFile(base+".png", png, 0o600); err == nil {
-			files = append(files, base+".png")
+	if masked {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		if png, err := page.Context(sctx).Screenshot(false, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng}); err == nil {
+			if err := os.WriteFile(base+".png", png, 0o600); err == nil {
+				files = append(files, base+".png")
+			}
+		} else {
+			r.log.Warn("cannot take a screenshot of the failed page", "err", err)
 		}
-	} else {
-		r.log.Warn("cannot take a screenshot of the failed page", "err", err)
 	}
 	pruneArtifacts(dir, r.s.cfg.KeepArtifacts)
 	return files

@@ -2,7 +2,9 @@
 // profile describes it. It implements scheduler.Scraper.
 //
 // One browser is started per scrape and always killed and cleaned up before Scrape returns,
-// whatever happened (success, failure, timeout, cancellation or panic). Session cookies are kept
+// whatever happened (success, failure, timeout, cancellation or panic). It speaks DevTools over
+// a pipe, never a TCP port (pipe.go), and dies with the process that started it; Sweep removes
+// what an owner killed mid-scrape left (process.go, sweep.go). Session cookies are kept
 // between scrapes through a CookieJar; being sent back to the login page logs in again. Detail
 // pages are read only for orders that are new or whose list fields changed.
 package scraper
@@ -83,6 +85,11 @@ type Config struct {
 	// Location is the zone the portal's dates and times are read in when the profile sets no
 	// timezone (the owner passes the schedule's zone); nil means the system's zone.
 	Location *time.Location
+	// DataDir is the owner's data directory. The browser's profile directory is named after it,
+	// so that Sweep(DataDir) finds what an owner killed mid-scrape left. Empty is allowed.
+	DataDir string
+	// Secrets are further secret values (besides Password) that are masked in failure artifacts.
+	Secrets []string
 }
 
 // Scraper scrapes one portal. Scrape may be called again after it returns; calls must not
@@ -227,9 +234,14 @@ type run struct {
 	req scheduler.ScrapeRequest
 	log *slog.Logger
 
-	l            *launcher.Launcher
+	proc         *browserProcess
 	dataDir      string
-	connecting   chan struct{} // closed when launch's Connect returned
+	closing      chan struct{}           // closed when close begins
+	loseBrowser  context.CancelCauseFunc // ends ctx with the browser's failure
+	watchers     sync.WaitGroup          // watch
+	connecting   chan struct{}           // closed when launch's Connect returned
+	crashMu      sync.Mutex
+	crashed      map[proto.TargetTargetID]bool // pages whose renderer crashed
 	browser      *rod.Browser
 	stopBlocking func()         // stops the loop that fails image, font and media requests
 	blockers     sync.WaitGroup // that loop and its answers
@@ -377,6 +389,9 @@ func (r *run) scrape() (scheduler.ScrapeResult, error) {
 
 // ctxErr classifies the end of the run's context.
 func (r *run) ctxErr(err error, doing string) *scheduler.RunError {
+	if lost := r.browserLost(); lost != nil {
+		return &scheduler.RunError{Class: scheduler.ClassBrowserFailed, Msg: lost.Error() + " while " + doing}
+	}
 	if errors.Is(r.ctx.Err(), context.DeadlineExceeded) {
 		return &scheduler.RunError{Class: scheduler.ClassTimeout, Msg: "the run's time limit passed while " + doing, Err: err}
 	}
@@ -391,7 +406,7 @@ func (r *run) rodErr(step context.Context, err error, doing string, limit time.D
 	switch {
 	case errors.As(err, &re):
 		return re
-	case r.ctx.Err() != nil:
+	case r.ctx.Err() != nil || r.browserFailed():
 		return r.ctxErr(err, doing)
 	case step.Err() != nil || errors.Is(err, context.DeadlineExceeded):
 		return &scheduler.RunError{Class: scheduler.ClassTimeout,

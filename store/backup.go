@@ -15,7 +15,8 @@ import (
 // goes to a temporary file in path's directory, is synced and is renamed over path, so path is
 // either the old file or a complete copy. The file is mode 0600. It blocks until the copy is
 // written or ctx is done; writers are not blocked, but a write that must grow the file waits
-// for the copy. Safe for concurrent use.
+// for the copy. Safe for concurrent use. A
+// copy that cannot be written for lack of room is ErrWriteFailed (nothing is left behind).
 func (db *DB) Backup(ctx context.Context, path string) (err error) {
 	op := fmt.Sprintf("back up to %s", path)
 	if err := ctx.Err(); err != nil {
@@ -38,26 +39,32 @@ func (db *DB) Backup(ctx context.Context, path string) (err error) {
 	if err := tmp.Chmod(0o600); err != nil {
 		return db.wrap(op, err)
 	}
-	err = db.bolt.View(func(tx *bbolt.Tx) error {
-		_, err := tx.WriteTo(ctxWriter{ctx: ctx, w: tmp})
+	w := &ctxWriter{ctx: ctx, w: tmp}
+	err = db.view(op, func(tx *bbolt.Tx) error {
+		_, err := tx.WriteTo(w)
 		return err
 	})
+	if w.err != nil && isDiskError(w.err) {
+		// bbolt's WriteTo formats the write error with %s, so it no longer matches: use the
+		// writer's own.
+		err = w.err
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if err == nil {
+		err = tmp.Close()
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if isDiskError(err) {
+		return &writeError{path: db.path, op: op, cause: err}
+	}
 	if err != nil {
 		return db.wrap(op, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return db.wrap(op, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return db.wrap(op, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return db.wrap(op, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // Make the rename durable; not every file system supports it.
-		_ = d.Close()
-	}
+	syncDir(dir)
 	return nil
 }
 
@@ -74,35 +81,20 @@ func samePath(a, b string) (bool, error) {
 	return os.SameFile(fa, fb), nil
 }
 
-// ctxWriter stops a copy when its context is done.
+// ctxWriter stops a copy when its context is done, and keeps the first write error.
 type ctxWriter struct {
 	ctx context.Context
 	w   io.Writer
+	err error
 }
 
-func (c ctxWriter) Write(p []byte) (int, error) {
+func (c *ctxWriter) Write(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return c.w.Write(p)
-}
-
-// Check verifies the consistency of the whole file (every page reachable once, no page both
-// free and in use…) and returns every problem found, joined. It reads the whole file in one
-// read transaction. Safe for concurrent use.
-func (db *DB) Check() error {
-	var errs []error
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		for err := range tx.Check() {
-			errs = append(errs, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return db.wrap("check", err)
+	n, err := c.w.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
 	}
-	if len(errs) > 0 {
-		return db.wrap("check", errors.Join(errs...))
-	}
-	return nil
+	return n, err
 }

@@ -83,19 +83,32 @@ func TestOpenCreatesStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the store's directory holds %d entries, want only the store (no temporary file)", len(entries))
+	}
 	if db.Path() != path || db.ReadOnly() {
 		t.Errorf("Path() = %q, ReadOnly() = %v", db.Path(), db.ReadOnly())
 	}
 }
 
-func TestOpenEmptyFileMigrates(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "worktray.db")
+func TestOpenEmptyFileIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "worktray.db")
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db := openTest(t, path, Options{})
-	if v := schemaVersion(t, db); v != SchemaVersion {
-		t.Errorf("schema version = %d, want %d", v, SchemaVersion)
+	for _, ro := range []bool{false, true} {
+		db, err := Open(path, Options{ReadOnly: ro})
+		if err == nil {
+			_ = db.Close()
+			t.Fatalf("Open(read-only=%v) of a zero-byte file succeeded", ro)
+		}
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "empty") {
+			t.Errorf("Open(read-only=%v) = %v, want ErrCorrupt naming the file and saying it is empty", ro, err)
+		}
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() != 0 {
+		t.Errorf("the zero-byte file was changed: %v, %v", st, err)
 	}
 }
 
@@ -346,7 +359,7 @@ func TestOpenCorruptFileIsLeftUntouched(t *testing.T) {
 				if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), path) {
 					t.Errorf("Open(read-only=%v) = %v, want ErrCorrupt naming the file", ro, err)
 				}
-				if ce := (*corruptError)(nil); !errors.As(err, &ce) || ce.cause == nil {
+				if ce := (*CorruptError)(nil); !errors.As(err, &ce) || ce.Cause == nil || ce.Path != path {
 					t.Errorf("the error does not wrap its cause: %v", err)
 				} else {
 					t.Logf("read-only=%v: %v", ro, err)

@@ -35,7 +35,8 @@ func runBuckets(tx *bbolt.Tx) (runs, slots, running *bbolt.Bucket, err error) {
 }
 
 // claimedSlots returns the slots a run claims: every missed slot of a missed record, or the
-// slot of a first attempt. Retries (Attempt > 1) and manual runs claim nothing.
+// slot and the covered slots of a first attempt. Retries (Attempt > 1) and manual runs claim
+// nothing.
 func claimedSlots(r scheduler.Run) []time.Time {
 	var out []time.Time
 	add := func(t time.Time) {
@@ -52,6 +53,9 @@ func claimedSlots(r scheduler.Run) []time.Time {
 	}
 	if r.Attempt <= 1 {
 		add(r.Slot)
+		for _, t := range r.CoveredSlots {
+			add(t)
+		}
 	}
 	return out
 }
@@ -59,14 +63,20 @@ func claimedSlots(r scheduler.Run) []time.Time {
 // normalizeRun stores every instant of a run in UTC, without a monotonic reading.
 func normalizeRun(r scheduler.Run) scheduler.Run {
 	r.Slot, r.Started, r.Finished = utc(r.Slot), utc(r.Started), utc(r.Finished)
-	if r.MissedSlots != nil {
-		ms := make([]time.Time, len(r.MissedSlots))
-		for i, t := range r.MissedSlots {
-			ms[i] = utc(t)
-		}
-		r.MissedSlots = ms
-	}
+	r.MissedSlots, r.CoveredSlots = utcAll(r.MissedSlots), utcAll(r.CoveredSlots)
 	return r
+}
+
+// utcAll returns a copy of ts in UTC (nil stays nil).
+func utcAll(ts []time.Time) []time.Time {
+	if ts == nil {
+		return nil
+	}
+	out := make([]time.Time, len(ts))
+	for i, t := range ts {
+		out[i] = utc(t)
+	}
+	return out
 }
 
 // utc returns t in UTC; the zero time stays zero.
@@ -273,6 +283,89 @@ func (db *DB) RunBySlot(slot time.Time) (scheduler.Run, error) {
 	return r, err
 }
 
+// SlotClaimed reports whether slot has been claimed by a run or a missed record. Claims are
+// never pruned (see PruneRuns), so a slot whose run record is gone is still claimed. Safe for
+// concurrent use.
+func (db *DB) SlotClaimed(slot time.Time) (bool, error) {
+	var claimed bool
+	err := db.view("read slot claim", func(tx *bbolt.Tx) error {
+		_, slots, _, err := runBuckets(tx)
+		if err != nil {
+			return err
+		}
+		claimed = slots.Get(slotKey(slot)) != nil
+		return nil
+	})
+	return claimed, err
+}
+
+// ReleaseMissedSlots withdraws the missed records of the slots after after, in one
+// transaction: each such slot claimed by a missed record loses its claim and leaves the
+// record's MissedSlots; a record left with no slot is deleted. Claims of runs that did run, and
+// claims whose record was pruned, stay. It returns the released slots, oldest first. The
+// scheduler calls it when the wall clock was set back behind slots it had recorded missed:
+// their real time has not come. Safe for concurrent use.
+func (db *DB) ReleaseMissedSlots(after time.Time) ([]time.Time, error) {
+	var released []time.Time
+	err := db.update("release missed slots", func(tx *bbolt.Tx) error {
+		runs, slots, running, err := runBuckets(tx)
+		if err != nil {
+			return err
+		}
+		type claim struct {
+			key []byte
+			id  uint64
+		}
+		var claims []claim
+		c := slots.Cursor()
+		for k, v := c.Seek(slotKey(after.Add(time.Second))); k != nil; k, v = c.Next() {
+			claims = append(claims, claim{slices.Clone(k), keyU64(v)})
+		}
+		edited := map[uint64]*scheduler.Run{}
+		for _, cl := range claims {
+			r, ok := edited[cl.id]
+			if !ok {
+				run, err := getRun(runs, cl.id)
+				if errors.Is(err, scheduler.ErrNotFound) {
+					continue // pruned: what it was is unknown, so the claim stays
+				} else if err != nil {
+					return err
+				}
+				r = &run
+				edited[cl.id] = r
+			}
+			if r.Status != scheduler.StatusMissed {
+				continue
+			}
+			slot := time.Unix(int64(keyU64(cl.key)), 0).UTC()
+			r.MissedSlots = slices.DeleteFunc(r.MissedSlots, slot.Equal)
+			if err := slots.Delete(cl.key); err != nil {
+				return err
+			}
+			released = append(released, slot)
+		}
+		for id, r := range edited {
+			if r.Status != scheduler.StatusMissed {
+				continue
+			}
+			if len(r.MissedSlots) == 0 {
+				if err := runs.Delete(u64key(id)); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := putRun(runs, running, *r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return released, nil
+}
+
 // LatestRuns returns the n newest runs, newest first. Safe for concurrent use.
 func (db *DB) LatestRuns(n int) ([]scheduler.Run, error) {
 	if n <= 0 {
@@ -354,8 +447,16 @@ func (db *DB) RunningRuns() ([]scheduler.Run, error) {
 }
 
 // PruneRuns deletes the oldest run records so that keep remain, and returns how many it
-// deleted. The newest run and running runs are never deleted; slot claims are kept, so a
-// pruned slot still never runs again. keep must be at least 1. Safe for concurrent use.
+// deleted. The newest run and running runs are never deleted. keep must be at least 1. Safe
+// for concurrent use.
+//
+// The rule that connects slot claims and retention: pruning deletes run records only, never a
+// slot claim. A claim maps a slot instant to the id of the run or missed record that took it,
+// and ids are never reused (the bucket's sequence only grows), so after pruning a slot stays
+// claimed (SlotClaimed is true, RunBySlot says ErrNotFound) and can never run again, whatever
+// the wall clock does; and no claim ever names a slot that has not been claimed, so pruning
+// cannot block claiming one. Claims cost a few bytes each (about 9,000 a year for an hourly
+// schedule) and are kept for the life of the store.
 func (db *DB) PruneRuns(keep int) (int, error) {
 	if keep < 1 {
 		return 0, db.wrap("prune runs", fmt.Errorf("keep must be at least 1, got %d", keep))

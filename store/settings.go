@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -36,19 +38,78 @@ func (db *DB) Schedule() (scheduler.Schedule, error) {
 	return s, nil
 }
 
-// SaveSchedule validates s and saves it; an invalid schedule is refused with its
-// scheduler.ValidationError (use errors.As) and nothing is written. Safe for concurrent use.
+// SaveSchedule is SaveScheduleAt at the store's clock's now. The command line uses it to change
+// the schedule while no owner runs.
 func (db *DB) SaveSchedule(s scheduler.Schedule) error {
-	if err := s.Validate(); err != nil {
+	return db.SaveScheduleAt(s, db.clock.Now())
+}
+
+// maxOwed bounds State.Owed; the oldest slots are dropped past it (they are long past any grace
+// period, and one missed record stands for them all).
+const maxOwed = 10_000
+
+// SaveScheduleAt validates s (at now) and saves it; an invalid schedule is refused with its
+// scheduler.ValidationError (use errors.As) and nothing is written.
+//
+// In the same transaction it settles the account of the schedule it replaces, so that slots
+// are never dropped nor invented by a change, also while no owner runs:
+//   - the old schedule, if it was enabled, still owes its slots after State.Cursor up to now
+//     that nobody dealt with: they join State.Owed (the scheduler runs or records each);
+//   - the cursor moves to now: the new schedule owes nothing before now, and enabling a
+//     disabled schedule owes nothing from the time it was disabled.
+//
+// Safe for concurrent use.
+func (db *DB) SaveScheduleAt(s scheduler.Schedule, now time.Time) error {
+	if err := s.ValidateAt(now); err != nil {
 		return db.wrap("save schedule", err)
 	}
+	now = utc(now)
 	return db.update("save schedule", func(tx *bbolt.Tx) error {
 		b, err := bucket(tx, bucketSettings)
 		if err != nil {
 			return err
 		}
-		return putJSON(b, keySchedule, s)
+		return saveSchedule(tx, b, s, now)
 	})
+}
+
+// saveSchedule writes s in tx, settles the account of the schedule it replaces (see
+// SaveScheduleAt) and bumps the schedule's revision (revisions.go).
+func saveSchedule(tx *bbolt.Tx, b *bbolt.Bucket, s scheduler.Schedule, now time.Time) error {
+	var old scheduler.Schedule
+	found, err := getJSON(b, keySchedule, &old)
+	if err != nil {
+		return err
+	}
+	if err := putJSON(b, keySchedule, s); err != nil {
+		return err
+	}
+	if _, err := bumpRevision(tx, string(keySchedule)); err != nil {
+		return err
+	}
+	if !found {
+		return nil
+	}
+	st, err := loadState(tx)
+	if err != nil {
+		return err
+	}
+	// A stored schedule that no longer validates (a zone the system dropped) owes nothing.
+	if old.Enabled && !st.Cursor.IsZero() && old.Validate() == nil {
+		for _, t := range old.SlotsBetween(st.Cursor, now, maxOwed) {
+			if !slices.ContainsFunc(st.Owed, t.Equal) {
+				st.Owed = append(st.Owed, t)
+			}
+		}
+		slices.SortFunc(st.Owed, time.Time.Compare)
+		if len(st.Owed) > maxOwed {
+			st.Owed = st.Owed[len(st.Owed)-maxOwed:]
+		}
+	}
+	if st.Cursor.Before(now) {
+		st.Cursor = now
+	}
+	return saveState(tx, st)
 }
 
 // Setting decodes the JSON setting key into v and reports whether it exists. It is for the
@@ -88,7 +149,11 @@ func (db *DB) PutSetting(key string, v any) error {
 		if err != nil {
 			return err
 		}
-		return b.Put([]byte(key), data)
+		if err := b.Put([]byte(key), data); err != nil {
+			return err
+		}
+		_, err = bumpRevision(tx, key) // revisions.go
+		return err
 	})
 }
 
@@ -108,6 +173,12 @@ func saveState(tx *bbolt.Tx, st scheduler.State) error {
 		return err
 	}
 	st.FailingSince, st.Cursor, st.LastFailureAlert = utc(st.FailingSince), utc(st.Cursor), utc(st.LastFailureAlert)
+	st.Owed = utcAll(st.Owed)
+	if st.Retry != nil {
+		r := *st.Retry
+		r.Slot, r.At, r.NextSlot = utc(r.Slot), utc(r.At), utc(r.NextSlot)
+		st.Retry = &r
+	}
 	return putJSON(b, keyState, st)
 }
 
@@ -132,7 +203,7 @@ func (db *DB) UpdateState(fn func(*scheduler.State) error) (scheduler.State, err
 		if st, err = loadState(tx); err != nil {
 			return err
 		}
-		if err := fn(&st); err != nil {
+		if err := guardAs(errCallbackPanic, func() error { return fn(&st) }); err != nil {
 			return err
 		}
 		return saveState(tx, st)
@@ -153,7 +224,11 @@ func (db *DB) UpdateStateAndEnqueue(fn func(*scheduler.State) []scheduler.Alert)
 		if st, err = loadState(tx); err != nil {
 			return err
 		}
-		if _, err := appendAlerts(tx, fn(&st), db.clock.Now()); err != nil {
+		var alerts []scheduler.Alert
+		if err := guardAs(errCallbackPanic, func() error { alerts = fn(&st); return nil }); err != nil {
+			return err
+		}
+		if _, err := appendAlerts(tx, alerts, db.clock.Now()); err != nil {
 			return err
 		}
 		return saveState(tx, st)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -79,7 +80,7 @@ func TestSettings(t *testing.T) {
 
 func TestState(t *testing.T) {
 	db := newDB(t)
-	if st, err := db.State(); err != nil || st != (scheduler.State{}) {
+	if st, err := db.State(); err != nil || !reflect.DeepEqual(st, scheduler.State{}) {
 		t.Errorf("State() of a new store = %+v, %v", st, err)
 	}
 	ny, _ := time.LoadLocation("America/New_York")

@@ -19,6 +19,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -74,14 +76,20 @@ type DB struct {
 // The store implements the scheduler's port.
 var _ scheduler.Store = (*DB)(nil)
 
-// Open opens the store at path, creating it (and its directory, mode 0700; the file is 0600)
-// unless opts.ReadOnly is set, and migrates it to SchemaVersion. It blocks at most about
-// opts.Timeout waiting for the file lock.
+// Open opens the store at path and checks it (see verify: bbolt's consistency check and a
+// read of every value), then migrates it to SchemaVersion unless opts.ReadOnly is set. Only a
+// missing file means "no store yet": a read-write open then creates it (and its directory,
+// mode 0700; the file is 0600) under a temporary name and links it into place whole, so a
+// crash never leaves a half-made store at path. It blocks at most about opts.Timeout waiting
+// for the file lock, plus the time of the check (see BenchmarkOpenCheck).
 //
-// Errors: ErrLocked when another process holds the file; ErrCorrupt when the file is not a
-// readable worktray store (the file is never modified then); ErrSchemaNewer when a newer
-// worktray wrote it; for a read-only open, ErrNotInitialized when there is no store yet and
-// ErrSchemaOutdated when it needs a migration.
+// Errors: ErrLocked when another process holds the file; a *CorruptError (ErrCorrupt) when
+// the file exists but is empty (zero bytes, or a bbolt file without the worktray schema),
+// damaged, or not a worktray store, and (ErrUnreadable) when it cannot be read at all: the
+// file is never modified then, and the error names the newest backup; ErrSchemaNewer when a
+// newer worktray wrote it; ErrWriteFailed when a new store or a migration cannot be written;
+// for a read-only open, ErrNotInitialized when there is no file and ErrSchemaOutdated when it
+// needs a migration.
 func Open(path string, opts Options) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open store: the path is empty")
@@ -95,20 +103,28 @@ func Open(path string, opts Options) (*DB, error) {
 	st, statErr := os.Stat(path)
 	switch {
 	case statErr != nil && !errors.Is(statErr, fs.ErrNotExist):
-		return nil, fmt.Errorf("open store %s: %w", path, statErr)
+		return nil, classify(path, statErr)
 	case statErr == nil && st.IsDir():
 		return nil, fmt.Errorf("open store %s: it is a directory", path)
-	case opts.ReadOnly && (statErr != nil || st.Size() == 0):
+	case statErr == nil && st.Size() == 0:
+		return nil, newCorrupt(path, "open", errEmptyFile)
+	case opts.ReadOnly && statErr != nil:
 		return nil, fmt.Errorf("open store %s read-only: %w (start worktray once to create it)", path, ErrNotInitialized)
-	case !opts.ReadOnly && statErr != nil:
+	case statErr != nil:
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("open store %s: create its directory: %w", path, err)
 		}
-	case !opts.ReadOnly && st.Size() > 0:
-		// Look at an existing file read-only first: bbolt may write to a file it opens
+		if err := createStore(path, opts.Timeout); err != nil {
+			return nil, err
+		}
+	}
+	version := 0
+	if !opts.ReadOnly {
+		// Look at the existing file read-only first: bbolt may write to a file it opens
 		// read-write (and a migration certainly does), and a file that is not ours, or is
 		// damaged, or is newer than this binary must stay exactly as it is.
-		if err := inspect(path, opts.Timeout); err != nil {
+		var err error
+		if version, err = inspect(path, opts.Timeout); err != nil {
 			return nil, err
 		}
 	}
@@ -119,9 +135,16 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	db := &DB{bolt: b, path: path, readOnly: opts.ReadOnly, clock: opts.Clock}
 	if opts.ReadOnly {
-		err = guard(func() error { return b.View(func(tx *bbolt.Tx) error { return checkReadable(tx, path) }) })
-	} else {
-		err = guard(func() error { return b.Update(func(tx *bbolt.Tx) error { return migrate(tx, path, SchemaVersion) }) })
+		err = db.transact("open", false, func(tx *bbolt.Tx) error {
+			if err := checkReadable(tx, path); err != nil {
+				return err
+			}
+			return verify(tx)
+		})
+	} else if version < SchemaVersion {
+		// A store that needs no migration is not written at open: a full disk does not stop
+		// the owner from starting, and reads need no room.
+		err = db.transact("open", true, func(tx *bbolt.Tx) error { return migrate(tx, path, SchemaVersion) })
 	}
 	if err != nil {
 		_ = b.Close()
@@ -130,47 +153,116 @@ func Open(path string, opts Options) (*DB, error) {
 	return db, nil
 }
 
-// openBolt opens the bbolt file and turns its errors into the store's.
+// errEmptyFile is the cause of the CorruptError of a zero-byte store file.
+var errEmptyFile = errors.New("the file is empty (0 bytes); a store is never created over an existing file")
+
+// createStore makes a new store at path, which must not exist: it writes a complete store of the
+// current schema to a temporary file beside path, then links it to path, which fails if
+// another process created path meanwhile (then that store is used).
+func createStore(path string, timeout time.Duration) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".new-*")
+	if err != nil {
+		return classify(path, err)
+	}
+	name := tmp.Name()
+	_ = tmp.Close()
+	defer os.Remove(name)
+	b, err := openBolt(name, Options{Timeout: timeout})
+	if err != nil {
+		return classify(path, err)
+	}
+	db := &DB{bolt: b, path: path}
+	err = db.transact("create", true, func(tx *bbolt.Tx) error { return migrate(tx, path, SchemaVersion) })
+	if cerr := b.Close(); err == nil && cerr != nil {
+		err = &writeError{path: path, op: "create", cause: cerr}
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(name, 0o600); err != nil {
+		return classify(path, err)
+	}
+	if err := os.Link(name, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return classify(path, fmt.Errorf("create %s: %w", path, err))
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+// syncDir makes a rename or link in dir durable; not every file system supports it.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}
+
+// openBolt opens the bbolt file and turns its errors into the store's. The free list is
+// loaded at once, in this goroutine, where a damaged free list page is caught (see guard).
+//
+// bbolt takes the file lock before it reads the file and does not release it when it panics
+// on a damaged page while opening: the file it opened is closed here then, which releases the
+// lock (the mapping of that failed open is not unmapped).
 func openBolt(path string, opts Options) (*bbolt.DB, error) {
-	var b *bbolt.DB
+	var (
+		b    *bbolt.DB
+		file *os.File
+	)
 	err := guard(func() (err error) {
 		b, err = bbolt.Open(path, 0o600, &bbolt.Options{
-			Timeout:      opts.Timeout,
-			ReadOnly:     opts.ReadOnly,
-			FreelistType: bbolt.FreelistMapType,
+			Timeout:         opts.Timeout,
+			ReadOnly:        opts.ReadOnly,
+			FreelistType:    bbolt.FreelistMapType,
+			PreLoadFreelist: true,
+			OpenFile: func(name string, flag int, perm fs.FileMode) (*os.File, error) {
+				f, err := os.OpenFile(name, flag, perm)
+				file = f
+				return f, err
+			},
 		})
 		return err
 	})
 	if err != nil {
+		if errors.Is(err, errPanic) && file != nil {
+			_ = file.Close()
+		}
 		return nil, classify(path, err)
 	}
 	return b, nil
 }
 
-// inspect opens an existing file read-only and checks that this binary can use it.
-func inspect(path string, timeout time.Duration) error {
+// inspect opens an existing file read-only, checks that this binary can use it (a worktray
+// schema it knows, and a file that passes verify) and returns its schema version.
+func inspect(path string, timeout time.Duration) (int, error) {
 	b, err := openBolt(path, Options{ReadOnly: true, Timeout: timeout})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	err = guard(func() error {
-		return b.View(func(tx *bbolt.Tx) error {
-			v, err := readVersion(tx)
-			if err != nil {
-				return err
-			}
-			if v > SchemaVersion {
-				return newerError(path, v)
-			}
-			return nil
-		})
+	db := &DB{bolt: b, path: path, readOnly: true}
+	var version int
+	err = db.transact("open", false, func(tx *bbolt.Tx) error {
+		v, err := readVersion(tx)
+		version = v
+		switch {
+		case err != nil:
+			return err
+		case v == 0:
+			return errNoSchema
+		case v > SchemaVersion:
+			return newerError(path, v)
+		}
+		return verify(tx)
 	})
 	_ = b.Close()
 	if err != nil {
-		return classify(path, err)
+		return 0, classify(path, err)
 	}
-	return nil
+	return version, nil
 }
+
+// errNoSchema is the cause of the CorruptError of a bbolt file without any bucket: a store
+// is created whole (see create), so such a file is not one to build on.
+var errNoSchema = fmt.Errorf("%w: the file holds no data at all", errForeign)
 
 // checkReadable reports whether a read-only open can use the file as it is.
 func checkReadable(tx *bbolt.Tx, path string) error {
@@ -179,7 +271,7 @@ func checkReadable(tx *bbolt.Tx, path string) error {
 	case err != nil:
 		return err
 	case v == 0:
-		return fmt.Errorf("open store %s read-only: %w (start worktray once to create it)", path, ErrNotInitialized)
+		return errNoSchema
 	case v > SchemaVersion:
 		return newerError(path, v)
 	case v < SchemaVersion:
@@ -195,17 +287,23 @@ func newerError(path string, v int) error {
 }
 
 // errPanic marks a panic inside bbolt while opening, which happens on some kinds of damaged
-// pages, and errTxPanic one inside a transaction.
+// pages, and errTxPanic one inside a transaction (bbolt's assertions on damaged pages, or a
+// memory fault reading past a damaged page). errCallbackPanic marks a panic of a caller's
+// function run inside a transaction: a bug, not damage.
 var (
-	errPanic   = errors.New("the file could not be read")
-	errTxPanic = errors.New("a transaction panicked and was rolled back")
+	errPanic         = errors.New("the file could not be read")
+	errTxPanic       = errors.New("reading the file failed on damaged data")
+	errCallbackPanic = errors.New("the caller's function panicked inside the transaction, which was rolled back")
 )
 
 // guard runs fn and turns a panic into an error wrapping errPanic.
 func guard(fn func() error) error { return guardAs(errPanic, fn) }
 
-// guardAs runs fn and turns a panic into an error wrapping sentinel.
+// guardAs runs fn and turns a panic into an error wrapping sentinel. While fn runs, a memory
+// fault (bbolt following a damaged page number past the end of the mapped file) is a panic
+// too rather than a crash of the process (debug.SetPanicOnFault, for this goroutine only).
 func guardAs(sentinel error, fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", sentinel, r)
@@ -218,18 +316,25 @@ func guardAs(sentinel error, fn func() error) (err error) {
 func classify(path string, err error) error {
 	var (
 		le *lockedError
-		ce *corruptError
+		ce *CorruptError
+		we *writeError
 	)
 	switch {
-	case errors.As(err, &le), errors.As(err, &ce):
+	case errors.As(err, &le), errors.As(err, &ce), errors.As(err, &we):
 		return err
 	case errors.Is(err, bbolt.ErrTimeout):
 		return &lockedError{path: path, cause: err}
 	case errors.Is(err, ErrSchemaNewer), errors.Is(err, ErrSchemaOutdated), errors.Is(err, ErrNotInitialized):
 		return err
+	case isDiskError(err) && !errors.Is(err, syscall.EIO):
+		return &writeError{path: path, op: "open", cause: err}
+	case isPermission(err), errors.Is(err, syscall.EIO):
+		c := newCorrupt(path, "open", err)
+		c.Unreadable = true
+		return c
 	case errors.Is(err, bbolt.ErrInvalid), errors.Is(err, bbolt.ErrChecksum), errors.Is(err, bbolt.ErrVersionMismatch),
-		errors.Is(err, errForeign), errors.Is(err, errPanic):
-		return &corruptError{path: path, cause: err}
+		errors.Is(err, errForeign), errors.Is(err, errPanic), errors.Is(err, errTxPanic), errors.Is(err, ErrCorrupt):
+		return newCorrupt(path, "open", err)
 	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
@@ -237,7 +342,7 @@ func classify(path string, err error) error {
 	}
 	// bbolt reports other damage (a file too small for its pages, an unmappable size…) with
 	// plain errors.
-	return &corruptError{path: path, cause: err}
+	return newCorrupt(path, "open", err)
 }
 
 // Path returns the file the store was opened from.
@@ -254,25 +359,68 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// view runs fn in a read transaction and names the store and the operation in its error.
-func (db *DB) view(op string, fn func(tx *bbolt.Tx) error) error {
-	if err := db.bolt.View(fn); err != nil {
-		return db.wrap(op, err)
+// transact runs fn in a read transaction, or a write one when write is set, with panics and
+// memory faults turned into errors, and classifies its error: damage (a panic in bbolt, a
+// missing bucket, a value that is not valid JSON) is a *CorruptError; a write that failed to
+// commit is ErrWriteFailed; other errors, fn's own, are returned as they are.
+func (db *DB) transact(op string, write bool, fn func(tx *bbolt.Tx) error) error {
+	var fnErr error
+	body := func(tx *bbolt.Tx) error {
+		fnErr = fn(tx)
+		return fnErr
 	}
-	return nil
+	err := guardAs(errTxPanic, func() error {
+		if write {
+			return db.bolt.Update(body)
+		}
+		return db.bolt.View(body)
+	})
+	var (
+		ce *CorruptError
+		we *writeError
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce), errors.As(err, &we):
+		return err
+	case isDamage(err):
+		return newCorrupt(db.path, op, err)
+	case write && (isDiskError(err) || fnErr == nil && isCommitFailure(err)):
+		return &writeError{path: db.path, op: op, cause: err}
+	}
+	return err
+}
+
+// isDamage reports whether err means the file's content is damaged.
+func isDamage(err error) bool {
+	var se *json.SyntaxError
+	return errors.Is(err, errTxPanic) || errors.Is(err, ErrCorrupt) || errors.Is(err, errForeign) || errors.As(err, &se)
+}
+
+// view runs fn in a read transaction and names the store and the operation in its error. A
+// damaged page or value is a *CorruptError, never a panic.
+func (db *DB) view(op string, fn func(tx *bbolt.Tx) error) error {
+	return db.wrap(op, db.transact(op, false, fn))
 }
 
 // update runs fn in a write transaction (rolled back when fn fails or panics) and names the
-// store and the operation in its error.
+// store and the operation in its error. A write that does not reach the disk is
+// ErrWriteFailed; a damaged page is a *CorruptError.
 func (db *DB) update(op string, fn func(tx *bbolt.Tx) error) error {
-	err := guardAs(errTxPanic, func() error { return db.bolt.Update(fn) })
-	if err != nil {
-		return db.wrap(op, err)
-	}
-	return nil
+	return db.wrap(op, db.transact(op, true, fn))
 }
 
+// wrap names the store and op in err, unless err is nil or already names them (a
+// *CorruptError or an ErrWriteFailed).
 func (db *DB) wrap(op string, err error) error {
+	var (
+		ce *CorruptError
+		we *writeError
+	)
+	if err == nil || errors.As(err, &ce) || errors.As(err, &we) {
+		return err
+	}
 	return fmt.Errorf("store %s: %s: %w", db.path, op, err)
 }
 
@@ -280,7 +428,7 @@ func (db *DB) wrap(op string, err error) error {
 func bucket(tx *bbolt.Tx, name []byte) (*bbolt.Bucket, error) {
 	b := tx.Bucket(name)
 	if b == nil {
-		return nil, fmt.Errorf("%w: bucket %q is missing", ErrCorrupt, name)
+		return nil, damagef("bucket %q is missing", name)
 	}
 	return b, nil
 }

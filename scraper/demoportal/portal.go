@@ -63,6 +63,8 @@ type Faults struct {
 	ChangedLayout bool
 	// Hang makes the work-order list page start loading and never finish.
 	Hang bool
+	// EchoPassword makes a rejected sign-in page show the typed password back (echo.go).
+	EchoPassword bool
 	// PagerDelay makes the list page draw its pager (the page info and the Next button) that
 	// long after its rows, as portals that render them in separate steps do.
 	PagerDelay time.Duration
@@ -363,7 +365,12 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
 		hmac.Equal([]byte(r.PostForm.Get("password")), []byte(p.password))
 	if !ok {
 		p.stats.FailedLogins++
+		echo := p.faults.EchoPassword
 		p.mu.Unlock()
+		if echo {
+			p.renderEchoedLogin(w, next, email, r.PostForm.Get("password"))
+			return
+		}
 		p.renderLogin(w, http.StatusOK, next, email, "Invalid email or password.")
 		return
 	}

@@ -1,4 +1,4 @@
-package main
+package owner
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // "Test profile"): it signs in with the saved account in a browser of its own and reports what
 // the configured profile, or in.File, matches on the first pages. It stores nothing.
 func (o *owner) testProfile(ctx context.Context, in control.ProfileTestInput) (any, error) {
-	p := &portalScraper{db: o.db, secrets: o.secrets, artifacts: o.paths.ArtifactDir, log: o.log}
+	p := &portalScraper{db: o.db, secrets: o.secrets, artifacts: o.paths.ArtifactDir, log: o.log, dataDir: o.paths.DataDir}
 	s, err := p.buildWith(false, in.File)
 	if err != nil {
 		return nil, err

@@ -1,14 +1,9 @@
-package main
+package owner
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 
 	"worktray/app/launcher"
 	"worktray/app/tray"
@@ -25,7 +20,7 @@ import (
 
 // desktopParts returns the tray and the windows launcher (none when headless).
 func (o *owner) desktopParts(ctx context.Context) ([]part, error) {
-	if o.opts.headless {
+	if o.opts.Headless {
 		return nil, nil
 	}
 	exe, err := os.Executable()
@@ -59,7 +54,7 @@ func (o *owner) desktopParts(ctx context.Context) ([]part, error) {
 
 // windowHook is the control API's ShowWindow hook: nil for a headless owner, which has no windows.
 func (o *owner) windowHook() func(name string) error {
-	if o.opts.headless {
+	if o.opts.Headless {
 		return nil
 	}
 	return func(name string) error {
@@ -68,38 +63,4 @@ func (o *owner) windowHook() func(name string) error {
 		}
 		return o.windows.ShowWindow(name)
 	}
-}
-
-// runUI runs `worktray ui [status|history|orders|settings]` by handing over to the worktray-ui
-// binary beside this one (exec: same process id, same standard input, so the owner's command pipe
-// reaches it). The windows are a binary of their own so that the owner does not link Fyne, whose
-// package initialisation alone doubles the owner's idle memory.
-func runUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	bin, err := uiBinary()
-	if err != nil {
-		fmt.Fprintln(stderr, "worktray ui:", err)
-		return 1
-	}
-	self, _ := os.Executable()
-	env := append(os.Environ(), "WORKTRAY_BINARY="+self) // ui.EnvOwnerBinary; main must not import Fyne
-	err = syscall.Exec(bin, append([]string{bin}, args...), env)
-	fmt.Fprintf(stderr, "worktray ui: starting %s: %v\n", bin, err)
-	return 1
-}
-
-// uiBinary finds worktray-ui: $WORKTRAY_UI_BINARY, else beside this binary, else on $PATH.
-func uiBinary() (string, error) {
-	if p := os.Getenv("WORKTRAY_UI_BINARY"); p != "" {
-		return p, nil
-	}
-	if self, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(self), "worktray-ui")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("worktray-ui"); err == nil {
-		return p, nil
-	}
-	return "", errors.New("the windows binary worktray-ui is not installed beside worktray (build it with `make build`)")
 }

@@ -1,4 +1,4 @@
-package main
+package owner
 
 import (
 	"bytes"
@@ -65,8 +65,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- runOwner(ctx, ownerOptions{commonFlags: commonFlags{dataDir: dir}, headless: true,
-			logLevel: "debug", pushoverEndpoint: fake.URL}, io.Discard)
+		done <- Run(ctx, Options{Paths: p, Headless: true, LogLevel: "debug", PushoverEndpoint: fake.URL, Stderr: io.Discard})
 	}()
 	c := control.NewClient(p.Socket)
 	defer c.Close()
@@ -186,16 +185,5 @@ func TestSecretsNeverLeak(t *testing.T) {
 	logs, _ := filepath.Glob(filepath.Join(p.LogDir, "*.jsonl"))
 	if len(arts) == 0 || len(logs) == 0 || files < 4 {
 		t.Fatalf("searched %d files (%d artifacts, %d logs): too few to prove anything", files, len(arts), len(logs))
-	}
-}
-
-func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -1,21 +1,18 @@
-package main
+package owner
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"time"
 
 	"worktray/control"
 	"worktray/notify"
-	"worktray/paths"
 	"worktray/scheduler"
 	"worktray/scraper"
 	"worktray/secret"
-	"worktray/store"
 )
 
 // This file implements what the control API asks of the owner's parts: the portal and alert
@@ -55,12 +52,19 @@ func (o *owner) portalInfo(context.Context) (control.PortalInfo, error) {
 	if err != nil {
 		return control.PortalInfo{}, err
 	}
+	rev, err := o.db.Revision(scraper.SettingsKey)
+	if err != nil {
+		return control.PortalInfo{}, err
+	}
 	_, perr := o.secrets.Get(secret.PortalPassword)
-	return control.PortalInfo{URL: ps.URL, Profile: ps.Profile, Username: ps.Username, PasswordSet: perr == nil}, nil
+	return control.PortalInfo{URL: ps.URL, Profile: ps.Profile, Username: ps.Username, PasswordSet: perr == nil,
+		Revision: rev}, nil
 }
 
 // setPortal merges in over the stored portal settings, validates the result and the password,
-// and saves them; an invalid value changes nothing.
+// and saves them; an invalid value changes nothing, and when the settings cannot be saved the
+// password is put back as it was. The control server runs it under its settings lock, after
+// the revision check.
 func (o *owner) setPortal(ctx context.Context, in control.PortalInput) (control.PortalInfo, error) {
 	ps, err := o.portalSettings()
 	if err != nil {
@@ -88,13 +92,16 @@ func (o *owner) setPortal(ctx context.Context, in control.PortalInput) (control.
 	if len(errs) > 0 {
 		return control.PortalInfo{}, errs
 	}
-	// The secret first: if it cannot be stored, the settings stay as they were.
+	// The secret first: if it cannot be stored, the settings stay as they were; if the settings
+	// cannot be, the secret goes back.
+	var undo secretUndo
 	if in.Password != nil {
-		if err := o.secrets.Set(secret.PortalPassword, *in.Password); err != nil {
+		if err := undo.replace(o, secret.PortalPassword, *in.Password); err != nil {
 			return control.PortalInfo{}, err
 		}
 	}
 	if err := o.db.PutSetting(scraper.SettingsKey, ps); err != nil {
+		undo.run(o)
 		return control.PortalInfo{}, err
 	}
 	o.log.Info("portal settings changed", "url", ps.URL, "profile", ps.Profile, "username", ps.Username,
@@ -105,7 +112,7 @@ func (o *owner) setPortal(ctx context.Context, in control.PortalInput) (control.
 // testLogin signs in with the saved settings in a browser of its own (not the scheduler's: a
 // login test is not a scrape and reads no orders).
 func (o *owner) testLogin(ctx context.Context) error {
-	p := &portalScraper{db: o.db, secrets: o.secrets, artifacts: o.paths.ArtifactDir, log: o.log}
+	p := &portalScraper{db: o.db, secrets: o.secrets, artifacts: o.paths.ArtifactDir, log: o.log, dataDir: o.paths.DataDir}
 	s, err := p.build(false)
 	if err != nil {
 		return err
@@ -177,14 +184,17 @@ func (o *owner) setAlerts(_ context.Context, in control.AlertsInput) (control.Al
 	if len(errs) > 0 {
 		return control.AlertsInfo{}, errs
 	}
+	var undo secretUndo
 	for name, v := range keys {
 		if v != nil {
-			if err := o.secrets.Set(name, *v); err != nil {
+			if err := undo.replace(o, name, *v); err != nil {
+				undo.run(o)
 				return control.AlertsInfo{}, err
 			}
 		}
 	}
 	if err := o.db.PutSetting(notify.SettingsKey, s); err != nil {
+		undo.run(o)
 		return control.AlertsInfo{}, err
 	}
 	o.policy.SetSettings(s)
@@ -199,8 +209,45 @@ func (o *owner) alertsInfo(s notify.Settings) (control.AlertsInfo, error) {
 	if err != nil {
 		return control.AlertsInfo{}, err
 	}
+	rev, err := o.db.Revision(notify.SettingsKey)
+	if err != nil {
+		return control.AlertsInfo{}, err
+	}
 	token, user, _ := o.secrets.PushoverCredentials()
-	return control.AlertsInfo{Settings: b, PushoverKeysSet: token != "" && user != ""}, nil
+	return control.AlertsInfo{Settings: b, PushoverKeysSet: token != "" && user != "", Revision: rev}, nil
+}
+
+// secretUndo remembers the secrets a settings change replaced, so that a change whose settings
+// could not be saved leaves the secrets as they were. Not safe for concurrent use.
+type secretUndo []func() error
+
+// replace stores value as secret name, remembering how to put the previous value back (or
+// remove the secret when there was none).
+func (u *secretUndo) replace(o *owner, name, value string) error {
+	old, err := o.secrets.Get(name)
+	existed := err == nil
+	if err != nil && !errors.Is(err, secret.ErrNotFound) {
+		return err
+	}
+	if err := o.secrets.Set(name, value); err != nil {
+		return err
+	}
+	*u = append(*u, func() error {
+		if existed {
+			return o.secrets.Set(name, old)
+		}
+		return o.secrets.Delete(name)
+	})
+	return nil
+}
+
+// run puts back every replaced secret, the latest first; a failure is logged.
+func (u secretUndo) run(o *owner) {
+	for i := len(u) - 1; i >= 0; i-- {
+		if err := u[i](); err != nil {
+			o.log.Error("putting a secret back after a failed settings change", "err", err)
+		}
+	}
 }
 
 func (o *owner) sendTestAlert(ctx context.Context) error {
@@ -210,75 +257,4 @@ func (o *owner) sendTestAlert(ctx context.Context) error {
 	}
 	o.log.Info("test alert sent", "result", msg)
 	return nil
-}
-
-// diagnostics are the checks of the browser, the portal settings and the credentials. They
-// never show a secret, only whether it is set.
-func diagnostics(ctx context.Context, db interface {
-	Setting(string, any) (bool, error)
-}, secrets *secret.Store) []control.Check {
-	var out []control.Check
-	add := func(name string, st control.CheckStatus, detail, fix string) {
-		out = append(out, control.Check{Name: name, Status: st, Detail: detail, Fix: fix})
-	}
-	var ps scraper.Settings
-	configured, err := db.Setting(scraper.SettingsKey, &ps)
-	if err != nil {
-		add("portal settings", control.CheckFail, err.Error(), "")
-	}
-	browser, err := scraper.FindBrowser(ps.BrowserPath)
-	if err != nil {
-		add("chromium", control.CheckFail, err.Error(), "install Chromium (e.g. `apt install chromium`)")
-	} else {
-		vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		v, verr := exec.CommandContext(vctx, browser, "--version").Output()
-		cancel()
-		detail := browser
-		if verr == nil {
-			detail += ": " + strings.TrimSpace(string(v))
-		}
-		add("chromium", control.CheckOK, detail, "")
-	}
-	switch {
-	case !configured || ps.URL == "":
-		add("portal", control.CheckFail, "no portal is configured", "`worktray portal set --url … --username …`")
-	default:
-		if err := ps.Validate(); err != nil {
-			add("portal", control.CheckFail, err.Error(), "fix the portal settings")
-		} else {
-			add("portal", control.CheckOK, fmt.Sprintf("%s as %s, profile %q", ps.URL, ps.Username, ps.Profile), "")
-		}
-	}
-	if secrets != nil {
-		if _, err := secrets.Get(secret.PortalPassword); err != nil {
-			add("portal password", control.CheckFail, "not set", "`worktray portal set` asks for it")
-		} else {
-			add("portal password", control.CheckOK, "set (kept in the "+string(secrets.Backend())+")", "")
-		}
-		as := notify.DefaultSettings()
-		if _, err := db.Setting(notify.SettingsKey, &as); err == nil && as.PushoverEnabled {
-			if token, user, _ := secrets.PushoverCredentials(); token == "" || user == "" {
-				add("pushover keys", control.CheckFail, "Pushover is on but its keys are not set", "`worktray alerts set --keys`")
-			} else {
-				add("pushover keys", control.CheckOK, "set", "")
-			}
-		} else {
-			add("pushover", control.CheckInfo, "off", "")
-		}
-	}
-	return out
-}
-
-// localDiagnostics makes the same checks with no owner running, over a read-only store.
-func localDiagnostics(ctx context.Context, p paths.Paths) []control.Check {
-	db, err := store.Open(p.DB, store.Options{ReadOnly: true})
-	if err != nil {
-		return []control.Check{{Name: "portal settings", Status: control.CheckWarn, Detail: err.Error()}}
-	}
-	defer db.Close()
-	secrets, err := secret.Inspect(p.ConfigDir, p == paths.Resolve(""))
-	if err != nil {
-		secrets = nil
-	}
-	return diagnostics(ctx, db, secrets)
 }

@@ -1,0 +1,27 @@
+package owner
+
+import (
+	"testing"
+	"time"
+
+	"worktray/scraper"
+)
+
+func requireChromium(t *testing.T) {
+	t.Helper()
+	if _, err := scraper.FindBrowser(""); err != nil {
+		t.Skipf("no Chromium: %v (make test installs it)", err)
+	}
+}
+
+// eventually polls cond until it holds, failing the test after timeout.
+func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
