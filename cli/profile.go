@@ -114,9 +114,6 @@ func (e *env) profileTest(ctx context.Context, in control.ProfileTestInput, shot
 	}
 	if !res.OK {
 		code := ClassExitCode(scheduler.Run{Status: scheduler.StatusFailed, ErrorClass: res.ErrorClass})
-		if res.ErrorClass == scheduler.ClassConfig {
-			code = ExitInvalid
-		}
 		if e.json {
 			return exitWith(code, nil)
 		}
