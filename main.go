@@ -22,6 +22,7 @@ import (
 	"worktray/owner"
 	"worktray/paths"
 	"worktray/scraper/demoportal"
+	"worktray/store"
 )
 
 // Rod registers a global -rod flag when imported; worktray parses its own flag sets.
@@ -97,6 +98,12 @@ func exitCode(err error, stderr io.Writer) int {
 		return 2
 	}
 	fmt.Fprintln(stderr, "worktray:", err)
+	if errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrUnreadable) || errors.Is(err, store.ErrWriteFailed) {
+		// The owner refuses a damaged, empty or unreadable store with the code every command
+		// uses for it, so that a service manager can be told not to restart it
+		// (RestartPreventExitStatus=8).
+		return cli.ExitStore
+	}
 	return 1
 }
 
@@ -178,6 +185,7 @@ func (d *demoFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&d.ChangedLayout, "changed-layout", false, "fault: render the list with other class names, as after a redesign")
 	fs.BoolVar(&d.Hang, "hang", false, "fault: the work-order list starts loading and never finishes")
 	fs.DurationVar(&d.PagerDelay, "pager-delay", 0, "fault: draw the pager this long after the rows")
+	fs.BoolVar(&d.EchoPassword, "echo-password", false, "fault: a refused sign-in page shows the typed password back")
 }
 
 // runDemoPortal serves the demo portal until interrupted.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,7 +109,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd, timeout time.Duration) int {
 	case <-time.After(timeout):
 		_ = cmd.Process.Kill()
 		<-done
-		t.Fatalf("the owner did not exit within %v", timeout)
+		t.Fatalf("%s did not exit within %v", filepath.Base(cmd.Path)+" "+strings.Join(cmd.Args[1:2], ""), timeout)
 		return -1
 	}
 }
@@ -210,14 +211,18 @@ func TestShutdownCancelsRunningScrape(t *testing.T) {
 	}
 }
 
-func shutdownMidScrape(t *testing.T, bin string, sig syscall.Signal) {
+// midScrape starts an owner on a slow demo portal (every response 3 s late) and `worktray scrape`
+// following a scrape, and returns once the browser is up and the run has reported progress past
+// its start. scrapeErr collects the scrape command's stderr.
+func midScrape(t *testing.T, bin string) (owner, scrape *exec.Cmd, scrapeErr *bytes.Buffer, dir string) {
+	t.Helper()
 	portal := demoportal.New(demoportal.Options{Seed: 3, Count: 30, Faults: demoportal.Faults{Latency: 3 * time.Second}})
 	base, stop, err := portal.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
-	dir := t.TempDir()
+	t.Cleanup(stop)
+	dir = t.TempDir()
 	p := paths.Resolve(dir)
 	if err := p.EnsureDirs(); err != nil {
 		t.Fatal(err)
@@ -238,15 +243,22 @@ func shutdownMidScrape(t *testing.T, bin string, sig syscall.Signal) {
 		t.Fatal(err)
 	}
 
-	cmd := startOwner(t, bin, dir)
+	owner = startOwner(t, bin, dir)
 	logEvent(t, p.LogDir, "scheduler initialized", nil, 10*time.Second)
 	// The owner answers "Scrape now" over its control socket; without it, use the CLI.
-	scrape := exec.Command(bin, "scrape", "--data-dir", dir, "--json")
-	scrape.Env = cmd.Env
+	scrape = exec.Command(bin, "scrape", "--data-dir", dir, "--json")
+	scrape.Env = owner.Env
+	scrapeErr = &bytes.Buffer{}
+	scrape.Stderr = scrapeErr
 	if err := scrape.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = scrape.Process.Kill(); _ = scrape.Wait() }()
+	t.Cleanup(func() {
+		if scrape.ProcessState == nil {
+			_ = scrape.Process.Kill()
+			_ = scrape.Wait()
+		}
+	})
 	logEvent(t, p.LogDir, "scheduled job starting", nil, 15*time.Second)
 	// Mid-scrape: the browser is up and the run has reported progress past its start.
 	c := control.NewClient(p.Socket)
@@ -260,13 +272,19 @@ func shutdownMidScrape(t *testing.T, bin string, sig syscall.Signal) {
 			t.Fatalf("the scrape did not get under way: %+v %v", st, err)
 		}
 	}
+	return owner, scrape, scrapeErr, dir
+}
+
+func shutdownMidScrape(t *testing.T, bin string, sig syscall.Signal) {
+	cmd, _, _, dir := midScrape(t, bin)
+	p := paths.Resolve(dir)
 	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	if code := waitExit(t, cmd, 20*time.Second); code != 0 {
 		t.Fatalf("exit code %d after %v, want 0", code, sig)
 	}
-	db, err = store.Open(p.DB, store.Options{ReadOnly: true})
+	db, err := store.Open(p.DB, store.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,6 +292,41 @@ func shutdownMidScrape(t *testing.T, bin string, sig syscall.Signal) {
 	runs, _ := db.LatestRuns(10)
 	if len(runs) != 1 || runs[0].Status != scheduler.StatusCanceled {
 		t.Fatalf("runs after %v mid-scrape: %+v, want one canceled run", sig, runs)
+	}
+	if n := countChromium(t, filepath.Join(dir, "tmp")); n != 0 {
+		t.Fatalf("%d browser processes left", n)
+	}
+}
+
+// TestScrapeGivesUpOnAStoppedOwner stops the owner with SIGSTOP while `worktray scrape` follows
+// its scrape: the command gives up by itself within 10 s, saying the owner (with its pid) is not
+// responding, exit code 7. Continued, the owner then stops cleanly.
+func TestScrapeGivesUpOnAStoppedOwner(t *testing.T) {
+	requireChromium(t)
+	bin := buildBinary(t)
+	owner, scrape, scrapeErr, dir := midScrape(t, bin)
+	if err := owner.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	continued := false
+	cont := func() {
+		if !continued {
+			continued = true
+			_ = owner.Process.Signal(syscall.SIGCONT)
+		}
+	}
+	t.Cleanup(cont)
+	code := waitExit(t, scrape, 10*time.Second)
+	want := fmt.Sprintf("the worktray owner (pid %d) is not responding", owner.Process.Pid)
+	if code != 7 || !strings.Contains(scrapeErr.String(), want) {
+		t.Fatalf("scrape against a stopped owner: exit %d, stderr %q; want 7 and %q", code, scrapeErr, want)
+	}
+	cont()
+	if err := owner.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, owner, 20*time.Second); code != 0 {
+		t.Fatalf("owner exit %d after SIGCONT and SIGTERM", code)
 	}
 	if n := countChromium(t, filepath.Join(dir, "tmp")); n != 0 {
 		t.Fatalf("%d browser processes left", n)

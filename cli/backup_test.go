@@ -145,7 +145,7 @@ func TestDamagedStoreCommands(t *testing.T) {
 			{[]string{"status"}, ExitStore},
 			{[]string{"orders"}, ExitStore},
 			{[]string{"diagnose"}, ExitUnhealthy},
-			{[]string{"run", "--headless"}, 1},
+			{[]string{"run", "--headless"}, ExitStore},
 		} {
 			r := cli(t, dir, "", cmd.args...)
 			if r.code != cmd.code {

@@ -112,7 +112,7 @@ var commands = map[string]command{
 	"pause":     {cmdPause, "pause scheduled runs"},
 	"resume":    {cmdResume, "resume scheduled runs"},
 	"history":   {cmdHistory, "list recent runs [-n N] [--failed]"},
-	"orders":    {cmdOrders, "list the stored work orders [--csv|--json] [--all]"},
+	"orders":    {cmdOrders, "list the stored work orders [--new] [--changed] [--sort COL] [--csv|--ics|--json]; orders show NUMBER"},
 	"backup":    {cmdBackup, "write a consistent copy of the store to FILE; list or restore the daily backups"},
 	"diagnose":  {cmdDiagnose, "check everything worktray depends on [--fix]"},
 	"schedule":  {cmdSchedule, "show or set the schedule: schedule show | schedule set --minute 15 ..."},
@@ -365,6 +365,9 @@ func (r *revisionFlag) String() string {
 	}
 	return strconv.FormatUint(r.n, 10)
 }
+
+// Type names the value in the help: --revision N.
+func (r *revisionFlag) Type() string { return "N" }
 
 func (r *revisionFlag) Set(v string) error {
 	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)

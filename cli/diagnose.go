@@ -266,7 +266,7 @@ func (e *env) localChecks(ctx context.Context, d *diagnosis, st control.Status, 
 		return
 	}
 	if err := db.Check(); err != nil {
-		d.add("store integrity", control.CheckFail, "stop worktray, restore a backup or move the store away", "%v", err)
+		d.add("store integrity", control.CheckFail, "restore a backup: `worktray backup list`, `worktray backup restore FILE`", "%v", err)
 	} else {
 		d.add("store integrity", control.CheckOK, "", "consistent")
 	}

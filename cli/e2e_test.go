@@ -176,7 +176,7 @@ func TestCommandsWithOwner(t *testing.T) {
 	expect(t, cli(t, dir, "", "history"), 0, "RUN", "manual", "failed")
 	expect(t, cli(t, dir, "", "history", "-n", "1", "--failed", "--json"), 0, `"error_class": "portal_error"`)
 	expect(t, cli(t, dir, "", "orders"), 0, "no work orders stored")
-	expect(t, cli(t, dir, "", "orders", "--csv"), 0, "portal_id,number,customer")
+	expect(t, cli(t, dir, "", "orders", "--csv"), 0, "number,mark,visit_date", "wrote 0 work orders (CSV) to standard output")
 	expect(t, cli(t, dir, "", "orders", "--json"), 0, `"orders": []`)
 	expect(t, cli(t, dir, "", "cancel"), ExitConflict, "no scrape is running")
 	expect(t, cli(t, dir, "", "pause"), 0, "paused")
@@ -524,7 +524,7 @@ func TestScrapeExitCodesReal(t *testing.T) {
 		dir := shortTempDir(t)
 		configure(dir, scraper.Settings{URL: "http://127.0.0.1:9", Profile: "demo", Username: "x", BrowserPath: "/nonexistent/chromium"}, "pw")
 		startOwner(t, dir)
-		expect(t, cli(t, dir, "", "scrape"), ExitBrowserFailed, "browser_failed")
+		expect(t, cli(t, dir, "", "scrape"), ExitBrowserFailed, "browser failed")
 	})
 	t.Run("login_failed", func(t *testing.T) {
 		portal := wtCommand("demo-portal", "--addr", freeAddr(t))
@@ -538,7 +538,7 @@ func TestScrapeExitCodesReal(t *testing.T) {
 		configure(dir, scraper.Settings{URL: "http://" + addr, Profile: "demo", Username: "demo@example.com"}, "not-the-password")
 		startOwner(t, dir)
 		r := cli(t, dir, "", "scrape")
-		expect(t, r, ExitLoginFailed, "login_failed")
+		expect(t, r, ExitLoginFailed, "login failed")
 		if strings.Contains(r.stdout+r.stderr, "not-the-password") {
 			t.Error("the password was printed")
 		}

@@ -57,9 +57,17 @@ Ctrl-C stops following; the scrape goes on.`},
 	"resume": {use: "[flags]", long: "Resumes scheduled runs from the next slot; an overdue slot still within its grace runs."},
 	"history": {use: "[flags]", long: `Lists recent runs, newest first: when, trigger, outcome, orders found/new/changed/removed,
 duration, and for failures the error and the screenshot and HTML files kept.`},
-	"orders": {use: "[show NUMBER] [flags]", long: `Lists the stored work orders (soonest visit first), as a table, --json, --csv or --ics
-(iCalendar). "orders show NUMBER" prints one order in full.`,
-		subs: []subcommand{{"show", "print one order in full, with its change history", ""}}},
+	"orders": {use: "[show NUMBER] [flags]", long: `Lists the stored work orders (soonest visit first; --sort COLUMN for another order, -COLUMN
+reversed), as a table, --json, --csv (every field and the profile's custom fields, the same
+columns as the work orders window's export) or --ics (the visits as iCalendar). --output FILE
+writes the CSV or calendar to FILE and says how many rows it wrote. An order stays marked new or
+changed until it has been seen (opened here or in the window, or "Mark all seen"); --new and
+--changed list only those. "orders show NUMBER" prints one order in full with its change
+history, and marks it seen.`,
+		subs: []subcommand{{"show", "print one order in full, with its change history", `"worktray orders show NUMBER" prints the order with work-order number NUMBER (any case):
+every field including the profile's custom fields, the instructions with their line breaks,
+the address, the portal link, first seen, last changed and its change history, newest first.
+The order then counts as seen: its new or changed mark is cleared (this needs worktray running).`}}},
 	"backup": {use: "FILE | list | restore FILE", long: `"backup FILE" writes a consistent copy of the store to FILE while worktray runs.
 "backup list" lists the automatic daily backups; "backup restore FILE" puts one back (refused
 while the owner runs).`,

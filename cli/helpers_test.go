@@ -108,6 +108,13 @@ func startInProcessOwner(t *testing.T) *inProcessOwner {
 // startInProcessOwnerWith is startInProcessOwner with the control server's hooks.
 func startInProcessOwnerWith(t *testing.T, hooks control.Hooks) *inProcessOwner {
 	t.Helper()
+	return startInProcessOwnerWrapped(t, hooks, nil)
+}
+
+// startInProcessOwnerWrapped is startInProcessOwnerWith whose control server sees the scheduler
+// through wrap (nil: as it is).
+func startInProcessOwnerWrapped(t *testing.T, hooks control.Hooks, wrap func(*scheduler.Service) control.Scheduler) *inProcessOwner {
+	t.Helper()
 	dir := shortTempDir(t)
 	p := paths.Resolve(dir)
 	if err := p.EnsureDirs(); err != nil {
@@ -123,7 +130,11 @@ func startInProcessOwnerWith(t *testing.T, hooks control.Hooks) *inProcessOwner 
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := control.NewServer(control.Config{Scheduler: svc, Store: db, Logger: log, Hooks: hooks,
+	var sched control.Scheduler = svc
+	if wrap != nil {
+		sched = wrap(svc)
+	}
+	srv, err := control.NewServer(control.Config{Scheduler: sched, Store: db, Logger: log, Hooks: hooks,
 		Owner: control.OwnerInfo{PID: os.Getpid(), Started: time.Now().UTC(), Headless: true}})
 	if err != nil {
 		t.Fatal(err)

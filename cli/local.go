@@ -100,6 +100,9 @@ func localStatus(db *store.DB, now time.Time) (control.Status, error) {
 		snap.LastMissed = nil
 	}
 	out := control.Status{Snapshot: snap, StaleRuns: stale}
+	if d, err := db.AlertDelivery(); err == nil && len(d.Problems()) > 0 {
+		out.Alerts = &d
+	}
 	if !st.Paused && sched.Enabled && !st.Cursor.IsZero() && st.Cursor.Before(now) {
 		due := sched.SlotsBetween(st.Cursor, now, 1000)
 		grace := time.Duration(sched.GraceMinutes) * time.Minute

@@ -26,18 +26,18 @@ func TestScrapeExitCodes(t *testing.T) {
 		{"success", func(context.Context, scheduler.ScrapeRequest) (scheduler.ScrapeResult, error) {
 			return scheduler.ScrapeResult{Orders: []scheduler.Order{{PortalID: "1", Number: "W-1"}}}, nil
 		}, ExitOK, "succeeded · 1 orders (1 new)"},
-		{"login_failed", fail(scheduler.ClassLoginFailed), ExitLoginFailed, "login_failed: it went wrong"},
-		{"timeout", fail(scheduler.ClassTimeout), ExitTimeout, "timeout"},
-		{"portal_error", fail(scheduler.ClassPortalError), ExitPortalError, "portal_error"},
+		{"login_failed", fail(scheduler.ClassLoginFailed), ExitLoginFailed, "login failed: it went wrong"},
+		{"timeout", fail(scheduler.ClassTimeout), ExitTimeout, "timed out"},
+		{"portal_error", fail(scheduler.ClassPortalError), ExitPortalError, "portal error"},
 		{"layout_changed", func(context.Context, scheduler.ScrapeRequest) (scheduler.ScrapeResult, error) {
 			return scheduler.ScrapeResult{}, nil // no rows and no empty-state marker
-		}, ExitLayoutChanged, "layout_changed"},
+		}, ExitLayoutChanged, "portal layout changed"},
 		{"browser_failed", func(context.Context, scheduler.ScrapeRequest) (scheduler.ScrapeResult, error) {
 			panic("chromium exploded")
-		}, ExitBrowserFailed, "browser_failed"},
+		}, ExitBrowserFailed, "browser failed"},
 		{"deadline", func(ctx context.Context, _ scheduler.ScrapeRequest) (scheduler.ScrapeResult, error) {
 			return scheduler.ScrapeResult{}, context.DeadlineExceeded
-		}, ExitTimeout, "timeout"},
+		}, ExitTimeout, "timed out"},
 	}
 	seen := map[int]string{}
 	for _, c := range cases {

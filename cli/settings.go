@@ -291,6 +291,8 @@ func cmdAlerts(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.io.Out, "alert settings saved")
 		printAlerts(e, info)
 		return nil
+	case "show":
+		return alertsShow(ctx, e)
 	case "test":
 		if err := c.SendTestAlert(ctx); err != nil {
 			return err
@@ -302,7 +304,7 @@ func cmdAlerts(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	return usagef("use `alerts set [--pushover true --keys] [--threshold N] ...` or `alerts test`")
+	return usagef("use `alerts show`, `alerts set [--pushover true --keys] [--threshold N] ...` or `alerts test`")
 }
 
 func alertsInput(set map[string]bool, vals map[string]*string) (control.AlertsInput, error) {

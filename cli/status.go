@@ -105,6 +105,18 @@ func printStatus(w io.Writer, st control.Status, now time.Time) {
 	if !st.RetryAt.IsZero() && st.Owner != nil {
 		line("Retry", "%s (%s)", clock(st.RetryAt, now), relative(st.RetryAt, now))
 	}
+	if o := st.Owner; o != nil && o.VisitsFile != "" {
+		line("Visits", "%s (iCalendar; calendar apps can subscribe to it)", o.VisitsFile)
+	}
+	if d := st.Alerts; d != nil {
+		for i, p := range d.Problems() {
+			if i == 0 {
+				line("Alerts", "%s", p)
+			} else {
+				fmt.Fprintf(w, "%-10s %s\n", "", p)
+			}
+		}
+	}
 	problems := attentionOf(st)
 	if len(problems) == 0 {
 		return

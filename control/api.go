@@ -8,6 +8,12 @@
 // {"error": "...", "code": "...", "field": "..."} with a 4xx or 5xx status. A command the scheduler
 // cannot take while it is starting or stopping is answered 503 with code unavailable.
 //
+// Settings (schedule, portal, alerts, retention) carry a revision in their answers; a PUT with
+// `If-Match: "N"` is applied only if the setting is still at revision N, else it is answered 409
+// with code stale_revision and nothing changes (revision.go). The event stream sends an empty
+// line every Heartbeat when idle; a client treats a silent owner as not responding
+// (NotRespondingError).
+//
 // Routes (all under /api):
 //
 //	GET  /api/status              Status
@@ -16,19 +22,23 @@
 //	POST /api/pause, /api/resume  200 Status
 //	GET  /api/history?n=20&failed=true   {"runs": [Run]}
 //	GET  /api/runs/{id}           Run; 404 code not_found
-//	GET  /api/orders?removed=true {"orders": [Order]}
+//	GET  /api/orders?removed=true&new=true&changed=true&sort=COLUMN  {"orders": [Order]} (soonest visit first)
+//	GET  /api/orders/{id}[?by=number]  OrderDetail {"order", "history"}; 404 code not_found
+//	GET  /api/orders/{id}/history  {"history": [OrderChange]} (newest first)
+//	POST /api/marks/seen          {"portal_ids": [...]} or {"all": true} → {"cleared": n}
 //	GET  /api/schedule            ScheduleInfo
-//	PUT  /api/schedule            ScheduleInfo; 422 code invalid naming the fields, nothing saved
+//	PUT  /api/schedule            ScheduleInfo; 422 code invalid naming the fields, 409 code stale_revision; nothing saved
 //	POST /api/schedule/preview?n=5  ScheduleInfo (not saved); 422 as above
-//	GET  /api/events              NDJSON stream of scheduler.Event
+//	GET  /api/events              NDJSON stream of StreamEvent, an empty line every Heartbeat
 //	POST /api/window              {"window": "status"}; 501 code no_windows for a headless owner
 //	GET  /api/scheduler/health    Health; 200 healthy, 503 unhealthy (PublicHealth on ServeHealth's listener)
 //	POST /api/backup              {"path": "/abs/file"} → BackupResult
 //	POST /api/diagnose            {"fix": bool} → Diagnosis (fix starts an overdue slot)
 //	GET  /api/portal, PUT /api/portal, POST /api/portal/test
 //	GET  /api/alerts, PUT /api/alerts, POST /api/alerts/test
-//	GET  /api/retention           store.Retention
-//	PUT  /api/retention           store.Retention; 422 code invalid naming keep_runs, nothing saved
+//	GET  /api/alerts/outbox       OutboxResponse {"pending", "sent", "delivery"}
+//	GET  /api/retention           RetentionInfo
+//	PUT  /api/retention           RetentionInfo; 422 code invalid naming keep_runs, 409 stale_revision; nothing saved
 package control
 
 import (
@@ -49,6 +59,8 @@ type OwnerInfo struct {
 	DataDir  string    `json:"data_dir,omitempty"`
 	LogDir   string    `json:"log_dir,omitempty"`
 	Socket   string    `json:"socket,omitempty"`
+	// VisitsFile is the iCalendar file of the visits the owner keeps current (visits.ics).
+	VisitsFile string `json:"visits_file,omitempty"`
 }
 
 // Status is the answer to GET /api/status: the scheduler's snapshot and who the owner is.
@@ -63,6 +75,9 @@ type Status struct {
 	// StaleRuns are runs still marked running although no owner runs (read from the store only;
 	// the owner marks them interrupted when it starts).
 	StaleRuns []scheduler.Run `json:"stale_runs,omitempty"`
+	// Alerts is the alert delivery state when something in it needs the user (Pushover refuses
+	// a key, alerts are held); nil while alerts flow.
+	Alerts *scheduler.AlertDelivery `json:"alerts,omitempty"`
 	// NeedsSetup is true while no portal is set up (no portal address stored): nothing can be
 	// scraped until the user sets one (Settings → Portal, or `worktray portal set`).
 	NeedsSetup bool `json:"needs_setup,omitempty"`
@@ -219,6 +234,9 @@ type AlertsInfo struct {
 	PushoverKeysSet bool            `json:"pushover_keys_set"`
 	// Revision counts the alert settings' saves; see ScheduleInfo.Revision and SetAlertsAt.
 	Revision uint64 `json:"revision"`
+	// Delivery is the state of alert delivery: a Pushover key refused (HTTP 400), alerts held
+	// (quiet hours, rate limit, outage), how many wait.
+	Delivery *scheduler.AlertDelivery `json:"delivery,omitempty"`
 }
 
 // RetentionInfo answers GET and PUT /api/retention: the retention and its revision (see

@@ -152,6 +152,10 @@ func (c *Client) doLong(ctx context.Context, d time.Duration, method, path strin
 	if errors.Is(cause, ErrNotResponding) {
 		return cause
 	}
+	if errors.Is(err, ErrNotResponding) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// The owner kept answering the pings: it is busy, not silent.
+		return fmt.Errorf("control API %s %s: the owner answers but did not finish in time: %w", method, path, context.DeadlineExceeded)
+	}
 	return err
 }
 

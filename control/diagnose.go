@@ -52,7 +52,7 @@ func (s *Server) Diagnose(ctx context.Context, fix bool) Diagnosis {
 	var d Diagnosis
 	if err := s.checkStore(); err != nil {
 		d.Checks = append(d.Checks, Check{Name: "store integrity", Status: CheckFail, Detail: err.Error(),
-			Fix: "stop worktray, restore a backup (worktray backup makes one) or move the store away"})
+			Fix: "stop worktray, then restore a backup: `worktray backup list`, `worktray backup restore FILE`"})
 	} else {
 		d.Checks = append(d.Checks, Check{Name: "store integrity", Status: CheckOK, Detail: "consistent"})
 	}

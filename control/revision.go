@@ -18,9 +18,10 @@ import (
 //
 // The owner is the only process that writes the store while it runs (it holds the store's
 // lock), and the server runs every settings write under one lock: the check and the write
-// cannot interleave with another write. A write, once checked, runs to its end even if the
-// client goes away (a client that timed out does not leave half a change), and one whose client
-// went away before it started is not applied.
+// cannot interleave with another write. A write, once begun, runs to its end even if the client
+// goes away (a client that timed out does not leave half a change; reading the setting's
+// revision tells it whether its write was applied); a write whose client has already gone when
+// its turn comes is dropped.
 
 // ifMatch reads the If-Match header. conditional is false without one (or with "*"); ok is
 // false, and 400 answered, when it is not a revision.

@@ -26,6 +26,9 @@ func (s *Server) routes() http.Handler {
 	route("GET", "/api/history", s.history)
 	route("GET", "/api/runs/{id}", s.run)
 	route("GET", "/api/orders", s.orders)
+	route("GET", "/api/orders/{id}", s.order)
+	route("GET", "/api/orders/{id}/history", s.orderHistory)
+	route("POST", "/api/marks/seen", s.markSeen)
 	route("GET", "/api/schedule", s.schedule)
 	route("PUT", "/api/schedule", s.putSchedule)
 	route("POST", "/api/schedule/preview", s.preview)
@@ -41,6 +44,7 @@ func (s *Server) routes() http.Handler {
 	route("GET", "/api/alerts", s.alerts)
 	route("PUT", "/api/alerts", s.setAlerts)
 	route("POST", "/api/alerts/test", s.testAlert)
+	route("GET", "/api/alerts/outbox", s.alertsOutbox)
 	route("GET", "/api/retention", s.retention)
 	route("PUT", "/api/retention", s.setRetention)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -12,7 +12,7 @@ import (
 
 func (s *Server) statusValue() Status {
 	owner := s.cfg.Owner
-	return Status{Snapshot: s.cfg.Scheduler.Snapshot(), Owner: &owner, NeedsSetup: s.needsSetup()}
+	return Status{Snapshot: s.cfg.Scheduler.Snapshot(), Owner: &owner, NeedsSetup: s.needsSetup(), Alerts: s.alertDelivery()}
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
@@ -106,17 +106,4 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, run)
-}
-
-func (s *Server) orders(w http.ResponseWriter, r *http.Request) {
-	removed, ok := boolParam(w, r, "removed")
-	if !ok {
-		return
-	}
-	orders, err := s.cfg.Store.Orders(removed)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, OrdersResponse{Orders: nonNil(orders)})
 }

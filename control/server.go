@@ -45,6 +45,17 @@ type Store interface {
 	SaveRetention(store.Retention) error
 	// Revision returns a setting's revision (store.ScheduleKey, store.RetentionKey, …).
 	Revision(key string) (uint64, error)
+
+	// The work orders' details, change history and new/changed marks (orders.go).
+	Order(portalID string) (scheduler.Order, error)
+	OrderByNumber(number string) (scheduler.Order, error)
+	OrderHistory(portalID string) ([]scheduler.OrderChange, error)
+	MarkSeen(portalIDs ...string) (int, error)
+	MarkAllSeen() (int, error)
+	// The alert outbox and the delivery state (alerts.go).
+	PendingAlerts(limit int) ([]scheduler.Alert, error)
+	SentAlerts(limit int) ([]store.SentAlert, error)
+	AlertDelivery() (scheduler.AlertDelivery, error)
 }
 
 // Config configures a Server.

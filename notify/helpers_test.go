@@ -22,9 +22,10 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const (
-	goodToken = "azGDORePK8gMaC0QOYAMyEEuzJnyUi"
-	goodUser  = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
-	otherUser = "gznej3rKEVAvPUxu9vvNnqpmZpokzF"
+	goodToken  = "azGDORePK8gMaC0QOYAMyEEuzJnyUi"
+	goodUser   = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
+	otherUser  = "gznej3rKEVAvPUxu9vvNnqpmZpokzF"
+	otherToken = "bq7Lw2XnM4kP9sT1vY6cR3dF8hJ0aZ"
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -134,18 +135,26 @@ func (c *fakeCreds) set(token, user string) {
 
 // fakeDesktop records desktop notifications.
 type fakeDesktop struct {
-	mu    sync.Mutex
-	shown []string
-	err   error
+	mu        sync.Mutex
+	shown     []string
+	withdrawn []scheduler.AlertKind
+	err       error
 }
 
-func (d *fakeDesktop) Notify(_ context.Context, title, body string, priority int) error {
+func (d *fakeDesktop) Show(_ context.Context, n Notification) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.err != nil {
 		return d.err
 	}
-	d.shown = append(d.shown, title)
+	d.shown = append(d.shown, n.Title)
+	return nil
+}
+
+func (d *fakeDesktop) Withdraw(_ context.Context, kinds ...scheduler.AlertKind) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.withdrawn = append(d.withdrawn, kinds...)
 	return nil
 }
 
@@ -218,7 +227,7 @@ func (h *harness) restart() {
 func (h *harness) start() {
 	h.t.Helper()
 	cfg := Config{
-		Outbox: h.db, Settings: h.db, Credentials: h.creds, Desktop: h.desk,
+		Outbox: h.db, Settings: h.db, Credentials: h.creds, Desktop: h.desk, Delivery: h.db,
 		Clock: h.fc, PushoverEndpoint: h.push.srv.URL, SendTimeout: 5 * time.Second,
 	}
 	if h.policy != nil {

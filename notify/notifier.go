@@ -3,6 +3,8 @@ package notify
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,6 +48,12 @@ type StateStore interface {
 	UpdateStateAndEnqueue(fn func(*scheduler.State) []scheduler.Alert) (scheduler.State, error)
 }
 
+// DeliveryStore keeps the Notifier's scheduler.AlertDelivery; the real store implements it.
+type DeliveryStore interface {
+	AlertDelivery() (scheduler.AlertDelivery, error)
+	SaveAlertDelivery(scheduler.AlertDelivery) error
+}
+
 // Config configures a Notifier. Outbox and Settings are required.
 type Config struct {
 	Outbox   Outbox
@@ -59,6 +67,9 @@ type Config struct {
 	// (Policy.Tick) and keep the policy's settings in step with the stored ones.
 	Policy *Policy
 	State  StateStore
+	// Delivery, when set, keeps the delivery state (a refused key, held alerts) in the store,
+	// so it survives restarts and is shown while no owner runs.
+	Delivery DeliveryStore
 	// Clock defaults to the real clock.
 	Clock clockwork.Clock
 	// Logger defaults to discarding.
@@ -131,6 +142,15 @@ type Notifier struct {
 	// unacked holds alerts Pushover accepted whose acknowledgement in the outbox failed: later
 	// passes retry only the acknowledgement, never the send.
 	unacked map[uint64]bool
+	// withdrawDue is set by ScrapesWork until a pass has withdrawn the failure notifications.
+	withdrawDue bool
+	// problem is the refused key while blocked; holdReason why the oldest Pushover alert waits
+	// for its NextTry (rate limit or outage).
+	problem    *scheduler.DeliveryProblem
+	holdReason scheduler.HoldReason
+	delivery   scheduler.AlertDelivery // as last computed
+	saved      string                  // JSON of the delivery last saved, without Updated
+	loaded     bool                    // the saved delivery was read at the start of Run
 
 	// idle, when set by tests, is called each time Run waits, after its timer is armed, with the
 	// instant it will wake at the latest.
@@ -165,6 +185,7 @@ func New(cfg Config) (*Notifier, error) {
 	}
 	n := &Notifier{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, kick: make(chan struct{}, 1), lastGood: DefaultSettings()}
 	n.status.Remaining = -1
+	n.delivery.Remaining = -1
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
@@ -195,6 +216,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 	if n.ownHTTP {
 		defer n.client.http.CloseIdleConnections()
 	}
+	n.loadDelivery()
 	for {
 		wake := n.pass(ctx)
 		if ctx.Err() != nil {
@@ -250,7 +272,25 @@ func (n *Notifier) pass(ctx context.Context) (wake time.Time) {
 		}
 	}
 	earliest(n.remind(s))
+	n.mu.Lock()
+	withdraw := n.withdrawDue
+	n.withdrawDue = false
+	n.mu.Unlock()
+	if withdraw {
+		wctx, cancel := context.WithTimeout(ctx, n.cfg.SendTimeout)
+		n.withdraw(wctx)
+		cancel()
+	}
 
+	n.mu.Lock()
+	blocked := n.blocked
+	n.mu.Unlock()
+	if blocked && n.cfg.Credentials != nil {
+		// New keys lift a refusal at once, also when no alert waits to prove them.
+		if token, user, err := n.cfg.Credentials.PushoverCredentials(); err == nil {
+			n.isBlocked(fingerprint(token, user))
+		}
+	}
 	alerts, err := n.cfg.Outbox.PendingAlerts(100)
 	if err != nil {
 		n.log.Error("notify: reading the outbox failed", "err", err)
@@ -261,7 +301,14 @@ func (n *Notifier) pass(ctx context.Context) (wake time.Time) {
 		credsRead   bool
 		token, user string
 		credsErr    error
+		pending     int
+		held        *scheduler.DeliveryHold
 	)
+	defer func() {
+		if ctx.Err() == nil {
+			n.recordDelivery(s, pending, held)
+		}
+	}()
 	for _, a := range alerts {
 		if ctx.Err() != nil {
 			return wake
@@ -284,6 +331,7 @@ func (n *Notifier) pass(ctx context.Context) (wake time.Time) {
 			n.ack(a, "delivered without Pushover")
 			continue
 		}
+		pending++
 		if pushBlocked {
 			continue
 		}
@@ -291,6 +339,8 @@ func (n *Notifier) pass(ctx context.Context) (wake time.Time) {
 		if until := s.QuietUntil(now); !until.IsZero() {
 			pushBlocked = true
 			n.setStatus(func(st *Status) { st.HeldUntil = until })
+			held = &scheduler.DeliveryHold{Reason: scheduler.HoldQuietHours, Until: until,
+				Message: "Pushover alerts are held during quiet hours, until " + until.Local().Format("15:04")}
 			earliest(until)
 			continue
 		}
@@ -298,6 +348,7 @@ func (n *Notifier) pass(ctx context.Context) (wake time.Time) {
 		if a.NextTry.After(now) {
 			pushBlocked = true
 			n.setStatus(func(st *Status) { st.RetryAt = a.NextTry })
+			held = n.hold(a)
 			earliest(a.NextTry)
 			continue
 		}
@@ -309,7 +360,9 @@ func (n *Notifier) pass(ctx context.Context) (wake time.Time) {
 		}
 		if credsErr != nil {
 			pushBlocked = true
-			earliest(n.retryLater(a, now, fmt.Sprintf("could not read the Pushover keys from the secret store: %v", credsErr)))
+			a.NextTry = n.retryLater(a, now, fmt.Sprintf("could not read the Pushover keys from the secret store: %v", credsErr))
+			held = n.hold(a)
+			earliest(a.NextTry)
 			continue
 		}
 		fp := fingerprint(token, user)
@@ -323,9 +376,13 @@ func (n *Notifier) pass(ctx context.Context) (wake time.Time) {
 		if err == nil {
 			n.markSent(a.ID)
 			n.ack(a, "sent to Pushover")
+			pending--
 			n.setStatus(func(st *Status) {
 				st.LastSent, st.LastError, st.RetryAt, st.Remaining = now, "", time.Time{}, res.Remaining
 			})
+			n.mu.Lock()
+			n.holdReason = ""
+			n.mu.Unlock()
 			continue
 		}
 		if ctx.Err() != nil {
@@ -343,6 +400,10 @@ func (n *Notifier) pass(ctx context.Context) (wake time.Time) {
 			a.NextTry, a.LastError = reset, n.scrub(fmt.Sprintf("%s; next try after %s", se.Error(), reset.Format(time.RFC3339)))
 			n.update(a)
 			n.setStatus(func(st *Status) { st.RetryAt, st.LastError = reset, a.LastError })
+			n.mu.Lock()
+			n.holdReason = scheduler.HoldRateLimit
+			n.mu.Unlock()
+			held = n.hold(a)
 			n.log.Warn("notify: Pushover rate limit reached", "alert", a.ID, "retry_at", reset)
 			earliest(reset)
 		case errSettings:
@@ -354,6 +415,9 @@ func (n *Notifier) pass(ctx context.Context) (wake time.Time) {
 			fresh := !n.blocked || n.blockedFP != fp
 			n.blocked, n.blockedFP = true, fp
 			n.status.SettingsError, n.status.LastError = ferr, a.LastError
+			if fresh || n.problem == nil {
+				n.problem = &scheduler.DeliveryProblem{Field: se.field, Since: now, Message: n.scrub(ferr.Msg)}
+			}
 			n.mu.Unlock()
 			if fresh {
 				n.log.Error("notify: Pushover settings are wrong; alerts wait until they are fixed", "field", se.field, "err", n.scrub(se.Error()))
@@ -363,9 +427,15 @@ func (n *Notifier) pass(ctx context.Context) (wake time.Time) {
 			n.update(a)
 			n.log.Error("notify: Pushover rejected an alert; it is dropped", "alert", a.ID, "kind", a.Kind, "err", a.LastError)
 			n.ack(a, "rejected by Pushover")
+			pending--
 			pushBlocked = false
 		default:
-			earliest(n.retryLater(a, now, se.Error()))
+			a.NextTry = n.retryLater(a, now, se.Error())
+			n.mu.Lock()
+			n.holdReason = scheduler.HoldOutage
+			n.mu.Unlock()
+			held = n.hold(a)
+			earliest(a.NextTry)
 		}
 	}
 	return wake
@@ -394,12 +464,37 @@ func (n *Notifier) backoff(failures int) time.Duration {
 	return time.Duration(float64(d) * jitter)
 }
 
+// showDesktop shows a's desktop notification, replacing the one of its kind; a recovery first
+// withdraws the failing and missed notifications still on screen.
 func (n *Notifier) showDesktop(ctx context.Context, a scheduler.Alert) {
 	dctx, cancel := context.WithTimeout(ctx, n.cfg.SendTimeout)
 	defer cancel()
-	if err := n.cfg.Desktop.Notify(dctx, "worktray: "+a.Title, a.Message, a.Priority); err != nil {
+	if a.Kind == scheduler.AlertRecovered {
+		n.withdraw(dctx)
+	}
+	if err := n.cfg.Desktop.Show(dctx, NotificationOf(a)); err != nil {
 		n.log.Warn("notify: desktop notification not shown", "alert", a.ID, "kind", a.Kind, "err", n.scrub(err.Error()))
 	}
+}
+
+// withdraw closes the failing and missed desktop notifications still on screen.
+func (n *Notifier) withdraw(ctx context.Context) {
+	if n.cfg.Desktop == nil {
+		return
+	}
+	if err := n.cfg.Desktop.Withdraw(ctx, scheduler.AlertFailing, scheduler.AlertMissed); err != nil {
+		n.log.Warn("notify: desktop notifications not withdrawn", "err", n.scrub(err.Error()))
+	}
+}
+
+// ScrapesWork tells the Notifier that a scrape succeeded: the "failing" and "missed" desktop
+// notifications still on screen are withdrawn by the next delivery pass, which it starts at
+// once. The owner calls it on every run that finished with success. It never blocks.
+func (n *Notifier) ScrapesWork() {
+	n.mu.Lock()
+	n.withdrawDue = true
+	n.mu.Unlock()
+	n.Kick()
 }
 
 func (n *Notifier) ack(a scheduler.Alert, how string) {
@@ -453,7 +548,7 @@ func (n *Notifier) isBlocked(fp [32]byte) bool {
 	if n.blockedFP == fp {
 		return true
 	}
-	n.blocked, n.blockedFP, n.status.SettingsError = false, [32]byte{}, nil
+	n.blocked, n.blockedFP, n.status.SettingsError, n.problem = false, [32]byte{}, nil, nil
 	return false
 }
 
@@ -525,7 +620,7 @@ func (n *Notifier) SendTest(ctx context.Context) (string, error) {
 	desktop := "desktop notifications are off"
 	if n.cfg.Desktop != nil && s.DesktopEnabled {
 		dctx, cancel := context.WithTimeout(ctx, n.cfg.SendTimeout)
-		err := n.cfg.Desktop.Notify(dctx, title, body, 0)
+		err := n.cfg.Desktop.Show(dctx, Notification{Kind: scheduler.AlertTest, Title: title, Body: body})
 		cancel()
 		if err != nil {
 			desktop = "the desktop notification could not be shown (" + n.scrub(err.Error()) + ")"
@@ -566,7 +661,7 @@ func (n *Notifier) SendTest(ctx context.Context) (string, error) {
 	}
 	if n.isBlocked(fingerprint(token, user)) {
 		n.mu.Lock()
-		n.blocked, n.blockedFP, n.status.SettingsError = false, [32]byte{}, nil
+		n.blocked, n.blockedFP, n.status.SettingsError, n.problem = false, [32]byte{}, nil, nil
 		n.mu.Unlock()
 	}
 	n.Kick()
@@ -575,4 +670,91 @@ func (n *Notifier) SendTest(ctx context.Context) (string, error) {
 		msg += fmt.Sprintf(" (%d messages left this month)", res.Remaining)
 	}
 	return msg + "; " + desktop + ".", nil
+}
+
+// hold describes why a waits for its NextTry: the reason of the last failure (rate limit or
+// outage), an outage when unknown.
+func (n *Notifier) hold(a scheduler.Alert) *scheduler.DeliveryHold {
+	n.mu.Lock()
+	reason := n.holdReason
+	n.mu.Unlock()
+	at := a.NextTry.Local().Format("15:04")
+	switch reason {
+	case scheduler.HoldRateLimit:
+		return &scheduler.DeliveryHold{Reason: reason, Until: a.NextTry,
+			Message: "Pushover's message limit is reached; alerts wait until " + at}
+	default:
+		msg := "Pushover could not be reached; alerts are retried at " + at
+		if a.LastError != "" {
+			msg += " (" + a.LastError + ")"
+		}
+		return &scheduler.DeliveryHold{Reason: scheduler.HoldOutage, Until: a.NextTry, Message: msg}
+	}
+}
+
+// loadDelivery reads the saved delivery state once: a key refusal saved by an earlier run
+// stays in force for the same keys (isBlocked lifts it for others), and the reason alerts wait
+// is known again.
+func (n *Notifier) loadDelivery() {
+	if n.cfg.Delivery == nil || n.loaded {
+		return
+	}
+	n.loaded = true
+	d, err := n.cfg.Delivery.AlertDelivery()
+	if err != nil {
+		n.log.Warn("notify: reading the saved delivery state failed", "err", err)
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if d.NeedsUser != nil && d.CredentialsFP != "" {
+		if fp, err := hex.DecodeString(d.CredentialsFP); err == nil && len(fp) == len(n.blockedFP) {
+			copy(n.blockedFP[:], fp)
+			n.blocked, n.problem = true, d.NeedsUser
+			n.status.SettingsError = &scheduler.FieldError{Field: d.NeedsUser.Field, Msg: d.NeedsUser.Message}
+		}
+	}
+	if d.Held != nil && d.Held.Reason != scheduler.HoldQuietHours {
+		n.holdReason = d.Held.Reason
+	}
+	n.status.LastSent, n.status.LastError, n.status.Remaining = d.LastSent, d.LastError, d.Remaining
+}
+
+// recordDelivery computes the delivery state after a pass and saves it when it changed.
+func (n *Notifier) recordDelivery(s Settings, pending int, held *scheduler.DeliveryHold) {
+	n.mu.Lock()
+	d := scheduler.AlertDelivery{Pending: max(pending, 0), Held: held, LastSent: n.status.LastSent,
+		LastError: n.status.LastError, Remaining: n.status.Remaining}
+	if !s.PushoverEnabled {
+		d.Pending, d.Held = 0, nil
+	}
+	if n.blocked && s.PushoverEnabled && n.problem != nil {
+		p := *n.problem
+		d.NeedsUser = &p
+		d.CredentialsFP = hex.EncodeToString(n.blockedFP[:])
+		d.Held = nil // the refusal is what holds them
+	}
+	data, _ := json.Marshal(d)
+	changed := string(data) != n.saved
+	d.Updated = n.clock.Now().UTC()
+	n.delivery = d
+	n.mu.Unlock()
+	if !changed || n.cfg.Delivery == nil {
+		return
+	}
+	if err := n.cfg.Delivery.SaveAlertDelivery(d); err != nil {
+		n.log.Warn("notify: saving the delivery state failed", "err", err)
+		return
+	}
+	n.mu.Lock()
+	n.saved = string(data)
+	n.mu.Unlock()
+}
+
+// Delivery returns the delivery state as the last pass left it (before the first pass, the
+// zero state with Remaining -1). Safe for concurrent use.
+func (n *Notifier) Delivery() scheduler.AlertDelivery {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.delivery
 }

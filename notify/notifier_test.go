@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -41,6 +42,9 @@ func TestOutageAndRestartDeliverEachAlertOnceInOrder(t *testing.T) {
 	}
 	if p := h.pending(); len(p) != 5 {
 		t.Fatalf("pending during the outage = %d, want 5", len(p))
+	}
+	if d := storedDelivery(t, h); d.Held == nil || d.Held.Reason != scheduler.HoldOutage || d.Pending != 5 || d.Held.Until.IsZero() {
+		t.Errorf("stored delivery during the outage = %+v", d)
 	}
 	h.runUntil(t0.Add(time.Hour))
 
@@ -93,6 +97,9 @@ func TestRateLimitWaitsForReset(t *testing.T) {
 	if st := h.n.Status(); !st.RetryAt.Equal(reset) {
 		t.Errorf("Status.RetryAt = %v, want the reset %v", st.RetryAt, reset)
 	}
+	if d := storedDelivery(t, h); d.Held == nil || d.Held.Reason != scheduler.HoldRateLimit || !d.Held.Until.Equal(reset) || d.Pending != 2 {
+		t.Errorf("stored delivery at the rate limit = %+v", d)
+	}
 	h.runUntil(reset.Add(-time.Second))
 	if got := len(h.push.requests()); got != 1 {
 		t.Fatalf("requests before the reset = %d, want 1 (the one that hit the limit)", got)
@@ -135,6 +142,24 @@ func TestInvalidUserKeyHoldsAlertUntilFixed(t *testing.T) {
 	if got := len(h.push.requests()); got != 1 {
 		t.Fatalf("requests with the same wrong key = %d, want 1", got)
 	}
+	// The refusal is kept as state, in the store, for status, diagnose and the alerts route.
+	checkNeedsUser := func(when string) {
+		t.Helper()
+		for src, d := range map[string]scheduler.AlertDelivery{"Delivery()": h.n.Delivery(), "the store": storedDelivery(t, h)} {
+			if d.NeedsUser == nil || d.NeedsUser.Field != "pushover_user_key" || !strings.Contains(d.NeedsUser.Message, "rejected the user key") ||
+				d.Pending != 1 || d.Held != nil || len(d.Problems()) != 1 || strings.Contains(fmt.Sprint(d), goodUser) {
+				t.Errorf("%s: delivery from %s = %+v, want the refused user key, 1 pending, no secret", when, src, d)
+			}
+		}
+	}
+	checkNeedsUser("refused")
+	// A restart with the same keys keeps the refusal without asking Pushover again.
+	h.restart()
+	h.runUntil(t0.Add(4 * time.Hour))
+	if got := len(h.push.requests()); got != 1 {
+		t.Fatalf("requests after a restart with the same wrong key = %d, want still 1", got)
+	}
+	checkNeedsUser("after a restart")
 
 	h.creds.set(goodToken, otherUser) // the user fixes the key
 	h.kick()
@@ -143,6 +168,41 @@ func TestInvalidUserKeyHoldsAlertUntilFixed(t *testing.T) {
 	}
 	if err := h.n.Status().SettingsError; err != nil {
 		t.Errorf("settings error after the fix: %v", err)
+	}
+	if d := storedDelivery(t, h); d.NeedsUser != nil || d.Pending != 0 || len(d.Problems()) != 0 || d.LastSent.IsZero() {
+		t.Errorf("stored delivery after the fix = %+v", d)
+	}
+}
+
+func storedDelivery(t *testing.T, h *harness) scheduler.AlertDelivery {
+	t.Helper()
+	d, err := h.db.AlertDelivery()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// New keys lift a refusal even when no alert waits to prove them.
+func TestRefusalLiftedByNewKeysWithNothingPending(t *testing.T) {
+	h := newHarness(t, pushoverOn())
+	h.push.setRespond(func(r pushRequest) (int, http.Header, any) {
+		return http.StatusBadRequest, nil, map[string]any{"token": "invalid", "errors": []string{"application token is invalid"}, "status": 0}
+	})
+	h.start()
+	h.raise(alert("alert 1", 1))
+	if d := storedDelivery(t, h); d.NeedsUser == nil || d.NeedsUser.Field != "pushover_token" {
+		t.Fatalf("stored delivery = %+v, want the refused token", d)
+	}
+	for _, a := range h.pending() {
+		if err := h.db.DeleteAlert(a.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.creds.set(otherToken, goodUser)
+	h.kick()
+	if d := storedDelivery(t, h); d.NeedsUser != nil {
+		t.Errorf("stored delivery after new keys = %+v, want no refusal", d)
 	}
 }
 
@@ -162,6 +222,10 @@ func TestQuietHoursHoldPushoverUntilTheyEnd(t *testing.T) {
 	if got := h.n.Status().HeldUntil; !got.Equal(end) {
 		t.Errorf("HeldUntil = %v, want %v", got, end)
 	}
+	if d := storedDelivery(t, h); d.Held == nil || d.Held.Reason != scheduler.HoldQuietHours || !d.Held.Until.Equal(end) || d.Pending != 1 ||
+		!strings.Contains(d.Problems()[0], "quiet hours") {
+		t.Errorf("stored delivery during quiet hours = %+v", d)
+	}
 	h.runUntil(end.Add(-time.Second))
 	if got := len(h.push.requests()); got != 0 {
 		t.Fatalf("requests during quiet hours = %d", got)
@@ -170,6 +234,9 @@ func TestQuietHoursHoldPushoverUntilTheyEnd(t *testing.T) {
 	reqs := h.push.requests()
 	if len(reqs) != 1 || reqs[0].At.Before(end) {
 		t.Fatalf("requests = %+v, want one at or after %v", reqs, end)
+	}
+	if d := storedDelivery(t, h); d.Held != nil || d.Pending != 0 {
+		t.Errorf("stored delivery after quiet hours = %+v, want nothing held", d)
 	}
 }
 

@@ -102,6 +102,7 @@ func (p *Policy) RunFinished(run *scheduler.Run, diff scheduler.Diff, st *schedu
 			add(recoveredAlert(run, st, loc, now))
 			st.FailureAlerted = false
 			st.LastFailureAlert = time.Time{}
+			st.AlertedFailingSince = time.Time{}
 		}
 		if run.LargeDrop && s.LargeDropAlert {
 			add(largeDropAlert(run, diff))
@@ -110,7 +111,7 @@ func (p *Policy) RunFinished(run *scheduler.Run, diff scheduler.Diff, st *schedu
 			add(scheduler.Alert{
 				Kind:     scheduler.AlertNewOrders,
 				Title:    plural(n, "new work order", "new work orders"),
-				Message:  newOrdersMessage(n, run.Found, diff.NewNumbers),
+				Message:  newOrdersMessage(n, run.Found, diff.NewNumbers, diff.NewSites),
 				Priority: -1,
 				Pushover: s.NewOrdersPushover,
 				Desktop:  s.NewOrdersDesktop,
@@ -151,6 +152,9 @@ func (p *Policy) failing(s Settings, st *scheduler.State, loc *time.Location, no
 	reminder := st.FailureAlerted
 	if reminder && (s.renotify() <= 0 || now.Sub(st.LastFailureAlert) < s.renotify()) {
 		return scheduler.Alert{}, false
+	}
+	if !reminder {
+		st.AlertedFailingSince = st.FailingSince
 	}
 	st.FailureAlerted = true
 	st.LastFailureAlert = now
@@ -228,8 +232,12 @@ func recoveredAlert(run *scheduler.Run, st *scheduler.State, loc *time.Location,
 		at = now
 	}
 	fmt.Fprintf(&b, "The scrape at %s succeeded with %s", formatInstant(at, loc, now), plural(run.Found, "work order", "work orders"))
-	if !st.FailingSince.IsZero() { // still set when the scheduler resets it after the policy
-		fmt.Fprintf(&b, " after failing since %s", formatInstant(st.FailingSince, loc, now))
+	since := st.AlertedFailingSince
+	if since.IsZero() {
+		since = st.FailingSince // set when the scheduler clears it only after the policy
+	}
+	if !since.IsZero() && at.After(since) {
+		fmt.Fprintf(&b, "; scrapes had failed for %s (since %s)", Span(at.Sub(since)), formatInstant(since, loc, now))
 	}
 	b.WriteString(". Scrapes work again; nothing to do.")
 	return scheduler.Alert{Kind: scheduler.AlertRecovered, Title: "Scrapes work again", Message: b.String(), Priority: 0, Pushover: true, Desktop: true}
@@ -243,17 +251,50 @@ func largeDropAlert(run *scheduler.Run, diff scheduler.Diff) scheduler.Alert {
 	return scheduler.Alert{Kind: scheduler.AlertLargeDrop, Title: "Many work orders disappeared", Message: msg, Priority: 0, Pushover: true, Desktop: true}
 }
 
-func newOrdersMessage(n, found int, numbers []string) string {
+// newOrdersMessage names the first few new orders with their sites: "3 new work orders:
+// W-100231 (Store 12), W-100232 (Store 4), W-100240 (Store 9) and 2 more (52 open in total)".
+func newOrdersMessage(n, found int, numbers, sites []string) string {
 	head := plural(n, "new work order", "new work orders")
 	if len(numbers) > 0 {
 		const show = 3
-		list := strings.Join(numbers[:min(show, len(numbers))], ", ")
+		names := make([]string, 0, show)
+		for i, num := range numbers[:min(show, len(numbers))] {
+			if i < len(sites) && strings.TrimSpace(sites[i]) != "" {
+				num += " (" + strings.TrimSpace(sites[i]) + ")"
+			}
+			names = append(names, num)
+		}
+		list := strings.Join(names, ", ")
 		if len(numbers) > show {
 			list += fmt.Sprintf(" and %d more", len(numbers)-show)
 		}
 		head += ": " + list
 	}
 	return fmt.Sprintf("%s (%d open in total). Open worktray → Work orders to see them.", head, found)
+}
+
+// Span says a duration in words, to the minute: "45 min", "3 h 20 min", "2 days 4 h".
+func Span(d time.Duration) string {
+	d = d.Round(time.Minute)
+	switch {
+	case d < time.Minute:
+		return "less than a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 24*time.Hour:
+		h, m := int(d.Hours()), int(d.Minutes())%60
+		if m == 0 {
+			return fmt.Sprintf("%d h", h)
+		}
+		return fmt.Sprintf("%d h %d min", h, m)
+	default:
+		days, h := int(d.Hours())/24, int(d.Hours())%24
+		s := plural(days, "day", "days")
+		if h > 0 {
+			s += fmt.Sprintf(" %d h", h)
+		}
+		return s
+	}
 }
 
 // explain turns an error class into plain words and what to do about it.

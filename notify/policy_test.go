@@ -89,7 +89,12 @@ func TestPolicyThresholdRenotifyRecovery(t *testing.T) {
 	if len(a) != 1 || a[0].Kind != scheduler.AlertRecovered || a[0].Priority != 0 || !strings.Contains(a[0].Message, "52 work orders") {
 		t.Fatalf("recovery = %+v", a)
 	}
-	if st.FailureAlerted || !st.LastFailureAlert.IsZero() {
+	// The scheduler cleared FailingSince before the policy saw the success; the recovery still
+	// says how long scrapes failed: from the first failure (05:00) to 13:00.
+	if !strings.Contains(a[0].Message, "scrapes had failed for 8 h (since 05:00)") {
+		t.Errorf("recovery message %q does not say how long scrapes failed", a[0].Message)
+	}
+	if st.FailureAlerted || !st.LastFailureAlert.IsZero() || !st.AlertedFailingSince.IsZero() {
 		t.Errorf("state after recovery = %+v", st)
 	}
 	// A success without an alerted failure raises nothing; one failure after recovery neither.
@@ -260,6 +265,37 @@ func TestQuietUntil(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.s.QuietUntil(tt.t); !got.Equal(tt.want) {
 			t.Errorf("QuietUntil(%s %s–%s, %v) = %v, want %v", tt.s.QuietZone, tt.s.QuietFrom, tt.s.QuietTo, tt.t, got, tt.want)
+		}
+	}
+}
+
+func TestNewOrdersAlertNamesOrdersAndSites(t *testing.T) {
+	p := NewPolicy(DefaultSettings(), time.UTC, nil)
+	var st scheduler.State
+	diff := scheduler.Diff{Found: 52, New: []string{"1", "2", "3", "4", "5"},
+		NewNumbers: []string{"W-1", "W-2", "W-3", "W-4", "W-5"}, NewSites: []string{"Store 12", "", "Lake Tamsin", "x", "y"},
+		Reappeared: []string{"9"}}
+	a := p.RunFinished(succeeded(&st, t0, 52), diff, &st, t0)
+	if len(a) != 1 || a[0].Kind != scheduler.AlertNewOrders || a[0].Title != "5 new work orders" {
+		t.Fatalf("alerts %+v", a)
+	}
+	want := "5 new work orders: W-1 (Store 12), W-2, W-3 (Lake Tamsin) and 2 more (52 open in total)."
+	if !strings.HasPrefix(a[0].Message, want) {
+		t.Errorf("message %q, want it to start %q", a[0].Message, want)
+	}
+	// Reappeared orders are not new: no alert for them alone.
+	if a := p.RunFinished(succeeded(&st, t0, 52), scheduler.Diff{Found: 52, Reappeared: []string{"9"}}, &st, t0); len(a) != 0 {
+		t.Errorf("a reappearance raised %+v", a)
+	}
+}
+
+func TestSpan(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		20 * time.Second: "less than a minute", 45 * time.Minute: "45 min", 3*time.Hour + 20*time.Minute: "3 h 20 min",
+		10 * time.Hour: "10 h", 52 * time.Hour: "2 days 4 h", 24 * time.Hour: "1 day",
+	} {
+		if got := Span(d); got != want {
+			t.Errorf("Span(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -19,10 +19,12 @@ func (o *owner) alerts() (part, error) {
 	o.policy = notify.NewPolicy(settings, time.Local, o.secrets.Redactor())
 	var desktop notify.Desktop
 	if !o.opts.Headless {
-		desktop = &notify.DBusDesktop{AppName: "worktray"}
+		d := &notify.DBusDesktop{AppName: "worktray", OnAction: o.openFromNotification}
+		o.cleanup.add(func() { _ = d.Close() })
+		desktop = d
 	}
 	n, err := notify.New(notify.Config{Outbox: o.db, Settings: o.db, State: o.db, Policy: o.policy,
-		Credentials: o.secrets, Desktop: desktop, Logger: o.log, Redactor: o.secrets.Redactor(),
+		Credentials: o.secrets, Desktop: desktop, Delivery: o.db, Logger: o.log, Redactor: o.secrets.Redactor(),
 		PushoverEndpoint: o.opts.PushoverEndpoint})
 	if err != nil {
 		return part{}, err
@@ -45,6 +47,10 @@ func (o *owner) alertWakeUp(sub *scheduler.Subscription) part {
 				switch ev.Kind {
 				case scheduler.EventAlertsQueued:
 					o.notifier.Kick()
+				case scheduler.EventRunFinished:
+					if ev.Run != nil && ev.Run.Status == scheduler.StatusSucceeded {
+						o.notifier.ScrapesWork() // withdraws the failing and missed notifications
+					}
 				case scheduler.EventScheduleChanged:
 					sc := o.svc.Schedule()
 					o.policy.SetLocation(sc.Location())
@@ -52,4 +58,19 @@ func (o *owner) alertWakeUp(sub *scheduler.Subscription) part {
 			}
 		}
 	}}
+}
+
+// openFromNotification opens the window a clicked notification or its button names, through
+// the control API's window hook (the windows process). It is called on the desktop
+// notifications' bus reader and does not wait for the window.
+func (o *owner) openFromNotification(window string) {
+	show := o.windowHook()
+	if show == nil {
+		return
+	}
+	go func() {
+		if err := show(window); err != nil {
+			o.log.Warn("opening a window from a notification", "window", window, "err", err)
+		}
+	}()
 }

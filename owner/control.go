@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"time"
+	"worktray/calendar"
 
 	"worktray/control"
 )
@@ -19,6 +20,7 @@ func (o *owner) controlParts(context.Context) ([]part, error) {
 		Owner: control.OwnerInfo{
 			PID: os.Getpid(), Started: time.Now().UTC(), Headless: o.opts.Headless, Demo: o.opts.Demo,
 			DataDir: o.paths.DataDir, LogDir: o.paths.LogDir, Socket: o.paths.Socket,
+			VisitsFile: calendar.Path(o.paths.DB),
 		},
 		Hooks: o.hooks(),
 	})

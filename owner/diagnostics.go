@@ -10,6 +10,7 @@ import (
 	"worktray/control"
 	"worktray/notify"
 	"worktray/paths"
+	"worktray/scheduler"
 	"worktray/scraper"
 	"worktray/secret"
 	"worktray/store"
@@ -19,6 +20,7 @@ import (
 // never show a secret, only whether it is set.
 func diagnostics(ctx context.Context, db interface {
 	Setting(string, any) (bool, error)
+	AlertDelivery() (scheduler.AlertDelivery, error)
 }, secrets *secret.Store) []control.Check {
 	var out []control.Check
 	add := func(name string, st control.CheckStatus, detail, fix string) {
@@ -60,10 +62,22 @@ func diagnostics(ctx context.Context, db interface {
 		}
 		as := notify.DefaultSettings()
 		if _, err := db.Setting(notify.SettingsKey, &as); err == nil && as.PushoverEnabled {
-			if token, user, _ := secrets.PushoverCredentials(); token == "" || user == "" {
+			d, derr := db.AlertDelivery()
+			switch token, user, _ := secrets.PushoverCredentials(); {
+			case token == "" || user == "":
 				add("pushover keys", control.CheckFail, "Pushover is on but its keys are not set", "`worktray alerts set --keys`")
-			} else {
+			case derr == nil && d.NeedsUser != nil:
+				// Set, but refused: every send fails until they change.
+				add("pushover keys", control.CheckFail, "set, but "+d.NeedsUser.Message, "`worktray alerts set --keys` (or Settings → Alerts)")
+			default:
 				add("pushover keys", control.CheckOK, "set", "")
+			}
+			if derr == nil && d.Held != nil {
+				msg := d.Held.Message
+				if d.Pending > 0 {
+					msg += fmt.Sprintf(" (%d waiting)", d.Pending)
+				}
+				add("pushover delivery", control.CheckWarn, msg, "")
 			}
 		} else {
 			add("pushover", control.CheckInfo, "off", "")

@@ -4,8 +4,14 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"worktray/scraper"
 )
+
+// TestMain fails the package when a test leaves a goroutine behind: Run must stop everything it
+// started, on every path.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func requireChromium(t *testing.T) {
 	t.Helper()

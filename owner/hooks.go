@@ -214,7 +214,11 @@ func (o *owner) alertsInfo(s notify.Settings) (control.AlertsInfo, error) {
 		return control.AlertsInfo{}, err
 	}
 	token, user, _ := o.secrets.PushoverCredentials()
-	return control.AlertsInfo{Settings: b, PushoverKeysSet: token != "" && user != "", Revision: rev}, nil
+	d, err := o.db.AlertDelivery()
+	if err != nil {
+		return control.AlertsInfo{}, err
+	}
+	return control.AlertsInfo{Settings: b, PushoverKeysSet: token != "" && user != "", Revision: rev, Delivery: &d}, nil
 }
 
 // secretUndo remembers the secrets a settings change replaced, so that a change whose settings

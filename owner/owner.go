@@ -13,9 +13,11 @@
 //   - scraper.go: portalScraper, the scheduler's scraper
 //   - demo.go: the bundled demo portal and its first scrape (--demo)
 //   - alerts.go: the alert policy, the notifier and its wake-up
+//   - calendar.go: visits.ics kept current after each run
 //   - control.go: the control socket and the health endpoint
 //   - hooks.go: what the control API asks of the owner (portal, alerts, test login)
 //   - retention.go: the history pruner
+//   - backup.go: the daily backup after the first successful scrape of the day
 //   - diagnostics.go: the checks of `worktray diagnose`, LocalDiagnostics
 //   - desktop.go: the tray and the windows process
 package owner
@@ -85,6 +87,9 @@ type owner struct {
 // (it returns that part's error). Every long-lived part runs under one context; the first to
 // fail stops the others. It blocks.
 //
+// A store that is damaged, empty or unreadable stops Run before anything starts: it returns
+// the store's *store.CorruptError, which names the file, the newest backup and the restore
+// command (a non-zero exit, not a crash: a service manager sees the same error each time).
 // When another owner holds the store, Run does not start: it asks that owner to show its
 // status window (with a desktop) and returns nil, or returns an error saying which process
 // owns worktray (headless). A setup step that fails closes whatever the steps before it opened.
@@ -140,8 +145,13 @@ func Run(ctx context.Context, opts Options) error {
 }
 
 // setup builds every part in order: the scraper (and the demo portal), the alerts, the
-// scheduler, then the pruner, the control socket and the desktop. It starts no part; what it
+// scheduler and the daily backup, then the pruner, the control socket and the desktop. It starts no part; what it
 // opens outside a part is in o.cleanup.
+//
+// A part that reacts to what the scheduler does (a run finished, alerts queued, the schedule
+// changed) subscribes here, next to alertWakeUp, before anything runs, so that it misses no
+// event; its own file holds it. Work that must happen once before any part starts, while this
+// owner holds the store's lock, goes in Run before setup (as sweepBrowsers does).
 func (o *owner) setup(ctx context.Context) ([]part, error) {
 	var parts []part
 	scr, demoParts, err := o.scraper(ctx)
@@ -161,7 +171,8 @@ func (o *owner) setup(ctx context.Context) ([]part, error) {
 	sc := svc.Schedule()
 	o.policy.SetLocation(sc.Location())
 	// Subscribed before anything runs, so that the first alerts wake the notifier too.
-	parts = append(parts, part{"scheduler", svc.Run}, notifier, o.alertWakeUp(svc.Subscribe(64)))
+	parts = append(parts, part{"scheduler", svc.Run}, notifier, o.alertWakeUp(svc.Subscribe(64)),
+		o.dailyBackup(svc.Subscribe(16)), o.visitsCalendar(svc.Subscribe(16)))
 	for _, f := range []func(context.Context) ([]part, error){o.retentionParts, o.controlParts, o.desktopParts} {
 		ps, err := f(ctx)
 		if err != nil {

@@ -71,12 +71,15 @@ func (s *Service) checkLocked(ctx context.Context, reason string) {
 		s.arm(ctx, now)
 		return
 	}
-	var due []time.Time
+	var due, later []time.Time // later: owed slots the wall clock (set back) has not reached again
 	if sched.Enabled {
 		due = sched.SlotsBetween(cursor, now, maxDue)
 	}
 	for _, t := range owed {
-		if !t.After(now) && !slices.ContainsFunc(due, t.Equal) {
+		switch {
+		case t.After(now):
+			later = append(later, t)
+		case !slices.ContainsFunc(due, t.Equal):
 			due = append(due, t)
 		}
 	}
@@ -120,7 +123,7 @@ func (s *Service) checkLocked(ctx context.Context, reason string) {
 		// grace brings the orders up to date; the missed alert says which.
 		catchUp = len(s.recordMissed(sched, missed, now, busy || len(inGrace) > 0 || sched.CatchUp)) > 0
 	}
-	var pending []time.Time // slots still owed after this check
+	pending := later // slots still owed after this check
 	if len(inGrace) == 0 {
 		s.setOverdue(time.Time{})
 		if catchUp && sched.CatchUp && !busy {
@@ -144,7 +147,7 @@ func (s *Service) checkLocked(ctx context.Context, reason string) {
 		case busy || errors.Is(err, ErrAlreadyRunning):
 			// Another run holds the single flight: the slots stay owed (overdue) and run
 			// when that run ends, or are recorded missed past the grace period.
-			pending = inGrace
+			pending = append(pending, inGrace...)
 			s.setOverdue(inGrace[0])
 			s.log.Warn("overdue", "slot", inGrace[0], "overdue_minutes", int(now.Sub(inGrace[0]).Minutes()),
 				"reason", "another run is in progress")
@@ -152,10 +155,10 @@ func (s *Service) checkLocked(ctx context.Context, reason string) {
 		case errors.Is(err, ErrSlotClaimed):
 			// One of them was claimed meanwhile: they stay owed, and the next check, which
 			// leaves claimed slots out, deals with the others.
-			pending = inGrace
+			pending = append(pending, inGrace...)
 		case err != nil:
 			// Stopping: the slots stay owed for the next start.
-			pending = inGrace
+			pending = append(pending, inGrace...)
 		default:
 			if trigger == TriggerCatchUp && now.Sub(last) > time.Minute {
 				s.log.Warn("overdue", "slot", last, "overdue_minutes", int(now.Sub(last).Minutes()), "reason", reason)
@@ -163,6 +166,7 @@ func (s *Service) checkLocked(ctx context.Context, reason string) {
 			s.setOverdue(time.Time{})
 		}
 	}
+	slices.SortFunc(pending, time.Time.Compare)
 	s.settle(now, pending)
 	s.arm(ctx, now)
 }

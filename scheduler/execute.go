@@ -97,6 +97,12 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 	} else {
 		err = &RunError{Class: ClassStorageFailed, Msg: "the stored work orders could not be read: " + err.Error(), Err: err}
 	}
+	if s.stopped.Load() {
+		// Run gave up waiting for this run and returned; the owner may have closed the
+		// store. The record stays "running" and is marked interrupted at the next start.
+		s.log.Warn("a run abandoned at shutdown ended; it is not recorded", "run_id", run.ID)
+		return
+	}
 	if err == nil && len(res.Orders) == 0 && !res.EmptyState {
 		err = &RunError{Class: ClassLayoutChanged,
 			Msg: "the work-order list showed no rows and no \"no work orders\" message; the portal's layout may have changed, so the profile needs updating"}
@@ -125,6 +131,7 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 	} else {
 		run.Status = StatusSucceeded
 		run.Message = strings.Join(res.Warnings, "; ")
+		run.Incomplete, run.ListReads = !res.Complete, res.ListReads
 		orders = res.Orders
 		if orders == nil {
 			orders = []Order{}

@@ -28,7 +28,18 @@ type ScrapeResult struct {
 	Orders []Order
 	// EmptyState is true when the portal showed its explicit "no work orders" marker. A
 	// result with no orders and no marker is treated as a changed layout.
-	EmptyState   bool
+	EmptyState bool
+	// Complete is true when the list was read to its end: every page, or every "Load more" or
+	// scroll until no new rows came, and the portal's count matched when the profile reads it.
+	// Only a complete read may mark stored orders missing. Scrape fails rather than return an
+	// incomplete list, so a successful result is complete.
+	Complete bool
+	// ListReads is how many complete reads of the list the scrape made: 1, or 2 when known
+	// orders were missing from the first and the scraper read the list again at once to
+	// confirm. Orders is the union of the reads, so with ListReads = 2 a known order that
+	// Orders lacks was lacking from two complete reads: its removal is confirmed (it need not
+	// wait, marked missing, for the next scrape).
+	ListReads    int
 	Pages        int
 	DetailVisits int
 	Logins       int
@@ -72,7 +83,9 @@ type Store interface {
 	// FinishRun records the outcome in one transaction. A run with ID 0 is inserted first and
 	// its slots claimed as ClaimRun does (ErrSlotClaimed if taken), so a missed record and its
 	// alerts are written together. When orders is non-nil it applies them as
-	// a diff (new, changed, soft removal), then calls decide (may be nil) with the run, the diff
+	// a diff (new, changed, missing, soft removal confirmed by a second complete read; a run
+	// with Incomplete set removes nothing, one with ListReads ≥ 2 confirms at once), then calls
+	// decide (may be nil) with the run, the diff
 	// and the state to update, and appends the alerts it returns to the outbox, then saves the
 	// run and the state. Nothing is written if decide or any step fails.
 	FinishRun(run Run, orders []Order, at time.Time, decide func(run *Run, diff Diff, st *State) []Alert) (Run, Diff, error)

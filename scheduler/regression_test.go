@@ -14,8 +14,8 @@ import (
 	"worktray/store"
 )
 
-// A schedule change while a slot is overdue (a manual run holds the single flight) drops the slot:
-// it never runs and is never recorded as missed.
+// TestScheduleChangeKeepsOverdueSlot: a schedule change while a slot is overdue (a manual run
+// holds the single flight) keeps the slot owed: it runs once the flight is free.
 func TestScheduleChangeKeepsOverdueSlot(t *testing.T) {
 	h := newHarness(t, mustTime("2026-06-01T10:29:00Z"), hourlyUTC(30), time.Time{})
 	block := make(chan struct{})
@@ -34,19 +34,13 @@ func TestScheduleChangeKeepsOverdueSlot(t *testing.T) {
 	}
 	h.scr.set(func(f *fakeScraper) { f.block = nil })
 	close(block)
-	time.Sleep(200 * time.Millisecond)
-	h.advance(checkInterval)
-	time.Sleep(200 * time.Millisecond)
-	rs := h.runs()
-	for _, r := range rs {
-		t.Logf("run %d %s %s slot=%v", r.ID, r.Trigger, r.Status, r.Slot)
-	}
-	if _, err := h.db.RunBySlot(mustTime("2026-06-01T10:30:00Z")); err != nil {
-		t.Fatalf("10:30 slot after a schedule change: %v (never ran, never recorded missed)", err)
-	}
+	eventually(t, "the 10:30 slot to run or be recorded missed after a schedule change", func() bool {
+		_, err := h.db.RunBySlot(mustTime("2026-06-01T10:30:00Z"))
+		return err == nil
+	})
 }
 
-// Resume while not paused also drops an overdue slot.
+// TestResumeWhenNotPausedKeepsOverdueSlot: Resume while not paused keeps an overdue slot owed.
 func TestResumeWhenNotPausedKeepsOverdueSlot(t *testing.T) {
 	h := newHarness(t, mustTime("2026-06-01T10:29:00Z"), hourlyUTC(30), time.Time{})
 	block := make(chan struct{})
@@ -62,14 +56,14 @@ func TestResumeWhenNotPausedKeepsOverdueSlot(t *testing.T) {
 	}
 	h.scr.set(func(f *fakeScraper) { f.block = nil })
 	close(block)
-	time.Sleep(200 * time.Millisecond)
-	if _, err := h.db.RunBySlot(mustTime("2026-06-01T10:30:00Z")); err != nil {
-		t.Fatalf("10:30 slot after Resume (not paused): %v", err)
-	}
+	eventually(t, "the 10:30 slot to run after Resume (not paused)", func() bool {
+		_, err := h.db.RunBySlot(mustTime("2026-06-01T10:30:00Z"))
+		return err == nil
+	})
 }
 
-// After a suspend, saving the settings before the next wall-clock tick erases the missed slots:
-// no missed record, no alert, no catch-up.
+// TestScheduleChangeAfterSuspendRecordsMissed: after a suspend, saving the settings before the
+// next wall-clock tick still records the missed slots and catches up.
 func TestScheduleChangeAfterSuspendRecordsMissed(t *testing.T) {
 	h := newHarness(t, mustTime("2026-06-01T10:00:00Z"), hourlyUTC(30), time.Time{})
 	h.start(2)
@@ -88,7 +82,8 @@ func TestScheduleChangeAfterSuspendRecordsMissed(t *testing.T) {
 	}
 }
 
-// While paused the wall-clock check rewrites the cursor in bbolt on every tick.
+// TestPausedTicksDoNotWrite: while paused the wall-clock check does not write the store on each
+// tick.
 type countingStore struct {
 	*store.DB
 	updates atomic.Int32
@@ -117,12 +112,11 @@ func TestPausedTicksDoNotWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = fc.BlockUntilContext(ctx, 1)
-	time.Sleep(10 * time.Millisecond)
 	before := cs.updates.Load()
 	for range 10 {
+		c := svc.Checks()
 		fc.Advance(checkInterval)
-		time.Sleep(10 * time.Millisecond)
-		_ = fc.BlockUntilContext(ctx, 1)
+		eventually(t, "the check", func() bool { return svc.Checks() > c })
 	}
 	after := cs.updates.Load()
 	cancel()
@@ -132,7 +126,8 @@ func TestPausedTicksDoNotWrite(t *testing.T) {
 	}
 }
 
-// A retry whose timer fires after a suspend starts past the next slot.
+// TestRetryLateAfterSuspendIsDropped: a retry whose timer fires after a suspend, past the next
+// slot, is dropped; the slot runs instead.
 func TestRetryLateAfterSuspendIsDropped(t *testing.T) {
 	h := newHarness(t, mustTime("2026-06-01T10:29:05Z"), hourlyUTC(30), time.Time{})
 	h.scr.set(func(f *fakeScraper) { f.err = &scheduler.RunError{Class: scheduler.ClassPortalError, Msg: "HTTP 500"} })
@@ -167,7 +162,8 @@ func (f *flakyClaim) ClaimRun(r scheduler.Run) (scheduler.Run, error) {
 	return f.DB.ClaimRun(r)
 }
 
-// A transient store error on the claim advances the cursor anyway: the slot never runs.
+// A transient store error on the claim: the run goes on and is recorded for its slot when it
+// ends; the storage error clears.
 func TestClaimErrorKeepsSlotOwed(t *testing.T) {
 	db := openStore(t, filepath.Join(t.TempDir(), "w.db"))
 	defer db.Close()
@@ -183,16 +179,14 @@ func TestClaimErrorKeepsSlotOwed(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- svc.Run(ctx) }()
 	_ = fc.BlockUntilContext(ctx, 2)
-	fc.Advance(time.Minute) // 10:30: the claim fails once
-	time.Sleep(50 * time.Millisecond)
-	for range 6 { // two more minutes of wall-clock checks
-		fc.Advance(checkInterval)
-		time.Sleep(20 * time.Millisecond)
-	}
+	fc.Advance(time.Minute) // 10:30: the claim fails once; the run goes on unrecorded
+	eventually(t, "the 10:30 slot recorded after one failed claim", func() bool {
+		_, err := db.RunBySlot(mustTime("2026-06-01T10:30:00Z"))
+		return err == nil && svc.Snapshot().Running == nil
+	})
 	cancel()
 	<-done
-	if _, err := db.RunBySlot(mustTime("2026-06-01T10:30:00Z")); err != nil {
-		rs, _ := db.LatestRuns(10)
-		t.Fatalf("10:30 after one failed claim: %v; %d records; overdue=%v", err, len(rs), svc.Snapshot().Overdue())
+	if snap := svc.Snapshot(); snap.StorageError != "" || snap.Unrecorded != 0 {
+		t.Fatalf("storage error %q unrecorded %d once the run was recorded", snap.StorageError, snap.Unrecorded)
 	}
 }

@@ -63,6 +63,7 @@ type Service struct {
 	checkMu sync.Mutex    // serialises check
 	checks  atomic.Uint64 // completed checks, for the watchdog
 	watched atomic.Uint64 // completed watchdog inspections
+	stopped atomic.Bool   // Run has returned: a run it abandoned must not write the store
 
 	mu       sync.Mutex
 	sched    Schedule
@@ -224,8 +225,9 @@ func (s *Service) Run(ctx context.Context) error {
 	// watchdog, and the watchdog shares no code with what it checks.
 	var loops sync.WaitGroup
 	checkTick, watchTick := make(chan struct{}, 1), make(chan struct{}, 1)
+	ticker := s.cfg.Clock.NewTicker(s.cfg.CheckInterval)
 	loops.Add(3)
-	go func() { defer loops.Done(); s.tickLoop(runCtx, checkTick, watchTick) }()
+	go func() { defer loops.Done(); s.tickLoop(runCtx, ticker, checkTick, watchTick) }()
 	go func() { defer loops.Done(); s.checkLoop(runCtx, checkTick) }()
 	go func() { defer loops.Done(); s.watchdog(runCtx, gs, watchTick) }()
 
@@ -259,18 +261,18 @@ func (s *Service) Run(ctx context.Context) error {
 	s.gs = nil
 	s.runCtx = nil
 	s.mu.Unlock()
-	serr := gs.Shutdown()
-	s.log.Info("scheduler stopped")
-	if serr != nil {
-		return fmt.Errorf("stopping gocron: %w", serr)
+	if err := gs.Shutdown(); err != nil {
+		// A slot or retry job still in its check: it sees the context canceled and ends.
+		s.log.Warn("stopping gocron", "err", err)
 	}
+	s.stopped.Store(true)
+	s.log.Info("scheduler stopped")
 	return nil
 }
 
 // tickLoop forwards each tick of one Clock ticker to every channel that has room; it never
 // blocks on a receiver.
-func (s *Service) tickLoop(ctx context.Context, out ...chan<- struct{}) {
-	t := s.cfg.Clock.NewTicker(s.cfg.CheckInterval)
+func (s *Service) tickLoop(ctx context.Context, t clockwork.Ticker, out ...chan<- struct{}) {
 	defer t.Stop()
 	for {
 		select {

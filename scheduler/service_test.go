@@ -70,7 +70,9 @@ func (f *fakeScraper) Scrape(ctx context.Context, req scheduler.ScrapeRequest) (
 	if err != nil {
 		return scheduler.ScrapeResult{}, err
 	}
-	return scheduler.ScrapeResult{Orders: orders, EmptyState: empty, Pages: 1}, nil
+	// Two complete reads, as the scraper reports when known orders went missing: removals are
+	// confirmed at once.
+	return scheduler.ScrapeResult{Orders: orders, EmptyState: empty, Pages: 1, Complete: true, ListReads: 2}, nil
 }
 
 func (f *fakeScraper) set(fn func(f *fakeScraper)) {
@@ -212,6 +214,7 @@ func (h *harness) start(timers int) {
 	h.done = make(chan error, 1)
 	go func() { h.done <- svc.Run(ctx) }()
 	h.waitTimers(timers)
+	eventually(h.t, "the first check", func() bool { return svc.Checks() > 0 })
 }
 
 func (h *harness) waitTimers(n int) {
@@ -458,9 +461,8 @@ func TestDownThreeHours(t *testing.T) {
 	}
 	// A restart does not record them again nor run another catch-up.
 	h.stop()
-	h.start(2)
-	time.Sleep(50 * time.Millisecond)
-	if n := len(h.runs()); n != 2 {
+	h.start(2) // returns after the first check
+	if n := len(h.runs()); n != 2 || h.svc.Snapshot().Running != nil {
 		t.Fatalf("after a restart %d records, want still 2", n)
 	}
 }
@@ -594,17 +596,16 @@ func TestPauseResume(t *testing.T) {
 		t.Fatalf("paused snapshot: paused %v next %v", snap.Paused, snap.Next)
 	}
 	h.waitTimers(1) // only the wall-clock check
+	c := h.svc.Checks()
 	h.advance(3 * time.Hour)
-	h.waitTimers(1)
-	time.Sleep(20 * time.Millisecond)
+	eventually(t, "the check", func() bool { return h.svc.Checks() > c })
 	if n := len(h.runs()); n != 0 {
 		t.Fatalf("%d runs while paused", n)
 	}
 	if err := h.svc.Resume(); err != nil {
 		t.Fatal(err)
 	}
-	h.waitTimers(2)
-	time.Sleep(20 * time.Millisecond)
+	h.waitTimers(2) // Resume returns after its check
 	if n := len(h.runs()); n != 0 {
 		t.Fatalf("resume ran %d runs for slots that passed while paused", n)
 	}

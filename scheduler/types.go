@@ -88,27 +88,38 @@ type Run struct {
 	// CoveredSlots are earlier slots, still within their grace period when the run started,
 	// that the run also stands for: one scrape brings the orders up to date for all of them.
 	// They are claimed with Slot (first attempts only).
-	CoveredSlots []time.Time   `json:"covered_slots,omitempty"`
-	CatchUp      bool          `json:"catch_up,omitempty"` // for StatusMissed: a scrape follows (or is running)
-	Found        int           `json:"found"`
-	New          int           `json:"new"`
-	Changed      int           `json:"changed"`
-	Removed      int           `json:"removed"`
-	LargeDrop    bool          `json:"large_drop,omitempty"` // more than half of the stored orders disappeared
-	Duration     time.Duration `json:"duration_ns"`
-	Stages       []StageTiming `json:"stages,omitempty"`
-	PID          int           `json:"pid"`
-	Artifacts    []string      `json:"artifacts,omitempty"` // screenshot and HTML files kept for a failure
+	CoveredSlots []time.Time `json:"covered_slots,omitempty"`
+	CatchUp      bool        `json:"catch_up,omitempty"` // for StatusMissed: a scrape follows (or is running)
+	Found        int         `json:"found"`
+	New          int         `json:"new"`
+	Changed      int         `json:"changed"`
+	Removed      int         `json:"removed"`
+	// Missing is how many active orders this complete read lacked for the first time: kept,
+	// and removed only if the next complete read lacks them too.
+	Missing   int           `json:"missing,omitempty"`
+	LargeDrop bool          `json:"large_drop,omitempty"` // more than half of the stored orders disappeared
+	Duration  time.Duration `json:"duration_ns"`
+	Stages    []StageTiming `json:"stages,omitempty"`
+	PID       int           `json:"pid"`
+	Artifacts []string      `json:"artifacts,omitempty"` // screenshot and HTML files kept for a failure
+	// Incomplete is set when the scraper did not report a complete read of the list
+	// (ScrapeResult.Complete false): the orders it read are applied, but none is marked missing
+	// or removed.
+	Incomplete bool `json:"incomplete,omitempty"`
+	// ListReads is how many complete reads of the list the scrape made (ScrapeResult.ListReads):
+	// with 2 or more, an order every read lacked is removed at once instead of being marked
+	// missing until the next scrape.
+	ListReads int `json:"list_reads,omitempty"`
 }
 
 // Changes says what a succeeded run changed in the stored orders: "3 new, 2 changed, 1
-// removed", or "" when nothing changed.
+// removed, 2 missing", or "" when nothing changed.
 func (r Run) Changes() string {
 	var ch []string
 	for _, c := range []struct {
 		n    int
 		what string
-	}{{r.New, "new"}, {r.Changed, "changed"}, {r.Removed, "removed"}} {
+	}{{r.New, "new"}, {r.Changed, "changed"}, {r.Removed, "removed"}, {r.Missing, "missing"}} {
 		if c.n > 0 {
 			ch = append(ch, fmt.Sprintf("%d %s", c.n, c.what))
 		}
@@ -226,12 +237,26 @@ func (o Order) ListHash() string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// ContentHash hashes every content field, for change detection.
+// ContentHash hashes every content field, for change detection: the list fields, the
+// instructions, the visit's time and the custom fields. The visit's time and the custom fields
+// are hashed only when present, so an order that has neither keeps the hash earlier versions
+// gave it (an upgrade does not make every stored order look changed).
 func (o Order) ContentHash() string {
 	h := sha256.New()
 	h.Write([]byte(o.ListHash()))
 	h.Write([]byte{0})
 	h.Write([]byte(o.Instructions))
+	if !o.VisitAt.IsZero() {
+		h.Write([]byte{0, 'T'})
+		h.Write([]byte(o.VisitAt.UTC().Format(time.RFC3339)))
+	}
+	for _, c := range o.Custom {
+		h.Write([]byte{0, 'C'})
+		for _, f := range []string{c.Name, string(c.Type), c.Value, strings.Join(c.Items, "\x1f")} {
+			h.Write([]byte(f))
+			h.Write([]byte{0x1e})
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
@@ -245,6 +270,17 @@ type Diff struct {
 	Changed    []string `json:"changed,omitempty"` // portal ids
 	Removed    []string `json:"removed,omitempty"` // portal ids
 	Previous   int      `json:"previous"`          // orders that were active before the scrape
+	// NewSites are the site names of the new orders, index for index with NewNumbers.
+	NewSites []string `json:"new_sites,omitempty"`
+	// Missing are the portal ids a complete read lacked for the first time: they stay active,
+	// marked MissingSince, and are removed only if the next complete read lacks them too.
+	Missing []string `json:"missing,omitempty"`
+	// Reappeared are the portal ids of removed orders listed again: active again with their
+	// first-seen time, not new.
+	Reappeared []string `json:"reappeared,omitempty"`
+	// Incomplete is set when the read was not complete (Run.Incomplete): nothing was marked
+	// missing or removed.
+	Incomplete bool `json:"incomplete,omitempty"`
 }
 
 // Progress is where a running scrape is.
@@ -271,6 +307,10 @@ type State struct {
 	// FailureAlerted is set while a failure alert has been raised and no success followed.
 	FailureAlerted   bool      `json:"failure_alerted,omitempty"`
 	LastFailureAlert time.Time `json:"last_failure_alert,omitzero"`
+	// AlertedFailingSince is FailingSince as it was when the failure alert was raised, kept
+	// (by the alert policy) until recovery so the recovery alert can say how long scrapes
+	// failed: the scheduler clears FailingSince before the policy sees the success.
+	AlertedFailingSince time.Time `json:"alerted_failing_since,omitzero"`
 	// Owed lists slots that came due and were not yet run nor recorded missed when the
 	// schedule changed (an overdue slot, or slots that passed while no owner ran): each is
 	// run or recorded missed whatever the schedule in force, unless the scheduler is paused.
@@ -320,4 +360,68 @@ type Alert struct {
 	Attempts  int       `json:"attempts,omitempty"`
 	NextTry   time.Time `json:"next_try,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
+}
+
+// AlertDelivery is the state of alert delivery to Pushover as the notifier last saw it. The
+// notifier keeps it in the store, so `worktray status`, `diagnose`, `alerts show`, the alerts
+// control route and the settings window show it, also while no owner runs.
+type AlertDelivery struct {
+	// NeedsUser is set while Pushover refuses the API token or the user key (HTTP 400), or they
+	// are missing: no alert reaches Pushover until the user changes them.
+	NeedsUser *DeliveryProblem `json:"needs_user,omitempty"`
+	// Held is set while Pushover alerts wait: quiet hours, Pushover's rate limit, or an outage
+	// (sends failing, retried with backoff).
+	Held *DeliveryHold `json:"held,omitempty"`
+	// Pending is how many alerts wait in the outbox for Pushover.
+	Pending   int       `json:"pending"`
+	LastSent  time.Time `json:"last_sent,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+	// Remaining is Pushover's count of messages left this month from its last reply; -1 when
+	// unknown.
+	Remaining int       `json:"remaining"`
+	Updated   time.Time `json:"updated,omitzero"`
+	// CredentialsFP identifies the keys Pushover refused (a truncated SHA-256 of both, not a
+	// secret), so a restart keeps the block for the same keys and lifts it for new ones.
+	CredentialsFP string `json:"credentials_fp,omitempty"`
+}
+
+// DeliveryProblem is a delivery failure that only the user can fix.
+type DeliveryProblem struct {
+	Field   string    `json:"field"`   // pushover_token or pushover_user_key
+	Message string    `json:"message"` // what is wrong and where to fix it, in words
+	Since   time.Time `json:"since"`
+}
+
+// HoldReason says why Pushover alerts wait.
+type HoldReason string
+
+// The reasons alerts are held.
+const (
+	HoldQuietHours HoldReason = "quiet_hours"
+	HoldRateLimit  HoldReason = "rate_limit"
+	HoldOutage     HoldReason = "outage"
+)
+
+// DeliveryHold is a wait of the Pushover alerts that ends by itself.
+type DeliveryHold struct {
+	Reason  HoldReason `json:"reason"`
+	Until   time.Time  `json:"until,omitzero"` // UTC, when delivery is tried again
+	Message string     `json:"message"`        // in words
+}
+
+// Problems returns what the user should know about alert delivery, one sentence each: a
+// refused key first, then held alerts; none when alerts flow.
+func (d AlertDelivery) Problems() []string {
+	var out []string
+	if p := d.NeedsUser; p != nil {
+		out = append(out, p.Message)
+	}
+	if h := d.Held; h != nil {
+		msg := h.Message
+		if d.Pending > 0 {
+			msg = fmt.Sprintf("%s (%d waiting)", msg, d.Pending)
+		}
+		out = append(out, msg)
+	}
+	return out
 }

@@ -11,6 +11,7 @@ func TestRunChanges(t *testing.T) {
 		{Run{New: 3}, "3 new"},
 		{Run{New: 3, Changed: 2, Removed: 1}, "3 new, 2 changed, 1 removed"},
 		{Run{Removed: 4}, "4 removed"},
+		{Run{Changed: 1, Missing: 2}, "1 changed, 2 missing"},
 	} {
 		if got := tt.run.Changes(); got != tt.want {
 			t.Errorf("%+v: got %q, want %q", tt.run, got, tt.want)

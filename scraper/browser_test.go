@@ -27,11 +27,21 @@ import (
 const fakeBrowserEnv = "WORKTRAY_TEST_FAKE_BROWSER"
 
 // runFakeBrowser is the test binary's life as a browser that hangs when the scraper connects:
-// it reads the commands on its fd 3 and answers none. It ends only when it is killed.
+// it reads the commands on its fd 3 and answers none. It ends only when it is killed. With the
+// value "deaf" it does not even read its pipe; with "owner" the test binary is instead an owner
+// that starts a deaf browser (runFakeOwner).
 func runFakeBrowser() {
-	cmds := os.NewFile(3, "devtools-in")
-	_, _ = io.Copy(io.Discard, cmds)
-	select {}
+	switch os.Getenv(fakeBrowserEnv) {
+	case "owner":
+		runFakeOwner()
+	case "deaf":
+	default:
+		cmds := os.NewFile(3, "devtools-in")
+		_, _ = io.Copy(io.Discard, cmds)
+	}
+	for {
+		time.Sleep(time.Hour)
+	}
 }
 
 // alive reports whether process pid exists and is not a zombie.

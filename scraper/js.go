@@ -1,7 +1,8 @@
 package scraper
 
 // The JavaScript the scraper runs in the page. Each function is called with rod's Eval (its
-// promise awaited) and returns a JSON string, so that one round trip reads a whole page.
+// promise awaited) and returns a JSON string, so that one round trip reads a whole page. The
+// list's scripts are in js_list.go, the text a person sees in text.go.
 
 // jsWait polls the page until it reaches a state worth acting on, or spec.timeout ms pass. It
 // reads all rows (or the detail fields) in the same call. Modes:
@@ -9,9 +10,6 @@ package scraper
 //   - "submit": after the login form was sent: "ok" (the form gone and the success marker
 //     there, when the profile has one; in a new document or, for single-page apps, the same
 //     one), "login_failed";
-//   - "list": rows not seen before ("rows", with "next": whether the next-page control is
-//     there; its absence only once it held for spec.settle ms), the empty-state marker ("empty"), the
-//     portal's error message ("error"), or the login form ("login");
 //   - "detail": every required detail field is there ("ready"), an error marker ("error") or
 //     the login form ("login").
 //
@@ -21,9 +19,18 @@ const jsWait = `async function (s, timeout) {
   const deadline = Date.now() + timeout;
   const q = (x) => (x ? document.querySelector(x) : null);
   const fresh = (e) => !!e && !e.hasAttribute("data-wt-seen");
+  // Markers count only while a person can see them.
+  const visible = (e) => {
+    if (!e || !e.isConnected) return false;
+    // Style alone decides (no layout is forced: polling a long list must stay cheap).
+    if (e.checkVisibility) return e.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true, opacityProperty: true, visibilityProperty: true });
+    return e.getClientRects().length > 0;
+  };
+  const shown = (x) => (x ? Array.from(document.querySelectorAll(x)).find(visible) || null : null);
   const txt = (e) => (e && e.textContent ? e.textContent.replace(/\s+/g, " ").trim() : "");
-  const val = (e, a) => {
-    if (!a) return e.textContent;
+  const text = ` + jsVisibleText + `;
+  const val = (e, a, ml) => {
+    if (!a) return text(e, ml);
     if ((a === "href" || a === "src") && typeof e[a] === "string") return e[a];
     return e.getAttribute(a);
   };
@@ -31,13 +38,13 @@ const jsWait = `async function (s, timeout) {
     const res = [];
     for (const r of roots) {
       const row = [];
-      for (const [sel, attr, all] of fields) {
+      for (const [sel, attr, all, ml] of fields) {
         if (all) {
-          row.push(Array.from(sel ? r.querySelectorAll(sel) : [r], (e) => val(e, attr)));
+          row.push(Array.from(sel ? r.querySelectorAll(sel) : [r], (e) => val(e, attr, ml)));
           continue;
         }
         const e = sel ? r.querySelector(sel) : r;
-        row.push(e ? val(e, attr) : null);
+        row.push(e ? val(e, attr, ml) : null);
       }
       res.push(row);
     }
@@ -48,10 +55,6 @@ const jsWait = `async function (s, timeout) {
     if (s.total) o.total = extract([document], [s.total])[0][0];
     return JSON.stringify(o);
   };
-  let last = -1;
-  let lastNext = false;
-  let polls = 0;
-  let since = 0;
   for (;;) {
     const nav = performance.getEntriesByType("navigation")[0];
     const status = (nav && nav.responseStatus) || 0;
@@ -59,7 +62,7 @@ const jsWait = `async function (s, timeout) {
     if (s.mode === "submit") {
       const root = document.documentElement;
       const submitted = !!root && root.hasAttribute("data-wt-submitted");
-      const f = q(s.failure);
+      const f = shown(s.failure);
       // The marker on <html> survives only in the document the form was sent from: a
       // single-page app that swaps its view keeps it, a page load drops it.
       if (form && fresh(f)) return out({ state: "login_failed", text: txt(f) });
@@ -75,32 +78,8 @@ const jsWait = `async function (s, timeout) {
       }
     } else if (status >= 400) {
       return out({ state: "http", status: status });
-    } else if (s.mode === "list") {
-      const e = q(s.error);
-      if (fresh(e)) return out({ state: "error", text: txt(e) });
-      const rows = s.rows ? document.querySelectorAll(s.rows) : [];
-      // A server-rendered list is read only once its document is parsed: rows still arriving
-      // would be read half.
-      if (rows.length > 0 && fresh(rows[0]) && document.readyState !== "loading") {
-        // Rows count as rendered when their number held for one poll. Portals may draw their
-        // pager after the rows, and only a missing next-page control can end the list too
-        // early: its absence must hold for at least two polls and s.settle ms, while a control
-        // that is there is taken at once (the list goes on either way).
-        const next = !!q(s.next);
-        if (rows.length !== last || next !== lastNext) {
-          last = rows.length;
-          lastNext = next;
-          polls = 0;
-          since = Date.now();
-        } else if (++polls >= 1 && (next || !s.next || (polls >= 2 && Date.now() - since >= s.settle))) {
-          return out({ state: "rows", rows: extract(rows, s.fields), next: next });
-        }
-      } else {
-        last = -1;
-        if (rows.length === 0 && fresh(q(s.empty))) return out({ state: "empty" });
-      }
     } else if (s.mode === "detail") {
-      const e = q(s.error);
+      const e = shown(s.error);
       if (e) return out({ state: "error", text: txt(e) });
       if (s.ready.every((r) => q(r)) && (s.ready.length > 0 || document.readyState !== "loading")) {
         return out({ state: "ready", rows: extract([document], s.fields) });
@@ -111,36 +90,6 @@ const jsWait = `async function (s, timeout) {
     }
     await new Promise((r) => setTimeout(r, 15));
   }
-}`
-
-// jsAct marks what the page shows now as seen (so that jsWait waits for the next rendering) and
-// then acts: "next" clicks the next-page control, "size" chooses a page size. It answers
-// {"found": bool, "changed": bool}.
-const jsAct = `function (s, action, value) {
-  const q = (x) => (x ? document.querySelector(x) : null);
-  const mark = () => {
-    for (const sel of [s.rows, s.empty, s.error]) {
-      if (sel) document.querySelectorAll(sel).forEach((e) => e.setAttribute("data-wt-seen", ""));
-    }
-  };
-  if (action === "next") {
-    const n = q(s.next);
-    if (!n) return JSON.stringify({ found: false, changed: false });
-    mark();
-    n.click();
-    return JSON.stringify({ found: true, changed: true });
-  }
-  const sel = q(s.pageSize);
-  if (!sel) return JSON.stringify({ found: false, changed: false });
-  if (sel.value === value) return JSON.stringify({ found: true, changed: false });
-  if (!Array.from(sel.options || []).some((o) => o.value === value)) {
-    return JSON.stringify({ found: true, changed: false, missing: true });
-  }
-  mark();
-  sel.value = value;
-  sel.dispatchEvent(new Event("input", { bubbles: true }));
-  sel.dispatchEvent(new Event("change", { bubbles: true }));
-  return JSON.stringify({ found: true, changed: true });
 }`
 
 // jsLogin fills in the login form and sends it. Values are set through the native setter so
@@ -169,7 +118,8 @@ const jsLogin = `function (s, user, pass) {
 const jsFetchDetails = `async function (s, urls) {
   const results = new Array(urls.length);
   let nextIndex = 0;
-  const val = (e, a) => (a ? e.getAttribute(a) : e.textContent);
+  const text = ` + jsVisibleText + `;
+  const val = (e, a, ml) => (a ? e.getAttribute(a) : text(e, ml));
   const one = async (u) => {
     const r = await fetch(u, { credentials: "include", redirect: "follow" });
     const html = await r.text();
@@ -178,10 +128,10 @@ const jsFetchDetails = `async function (s, urls) {
     const err = s.error ? doc.querySelector(s.error) : null;
     if (err) return { status: r.status, error: err.textContent.replace(/\s+/g, " ").trim() };
     if (!r.ok) return { status: r.status };
-    const values = s.fields.map(([sel, attr, all]) => {
-      if (all) return Array.from(sel ? doc.querySelectorAll(sel) : [doc.documentElement], (e) => val(e, attr));
+    const values = s.fields.map(([sel, attr, all, ml]) => {
+      if (all) return Array.from(sel ? doc.querySelectorAll(sel) : [doc.documentElement], (e) => val(e, attr, ml));
       const e = sel ? doc.querySelector(sel) : doc.documentElement;
-      return e ? val(e, attr) : null;
+      return e ? val(e, attr, ml) : null;
     });
     // Scripts are counted so that a page drawn by JavaScript can be told from a changed layout.
     return { status: r.status, values: values, scripts: doc.querySelectorAll("script").length, url: r.url };

@@ -113,7 +113,10 @@ func (r *run) proveByList(at string) error {
 			return err
 		}
 	}
-	w, err := r.waitList(r.listSpec(), 1, limit)
+	if err := r.watchRequests(); err != nil {
+		return err
+	}
+	w, err := r.listWait(r.listSpec(), "peek", 1, nil)
 	var re *scheduler.RunError
 	switch {
 	case err == errLoginShown:

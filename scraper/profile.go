@@ -41,32 +41,27 @@ type ListProfile struct {
 	URL string `toml:"url" json:"url"`
 	// Row matches one work order row.
 	Row string `toml:"row" json:"row"`
-	// Empty is the explicit "no work orders" marker.
+	// Empty is the explicit "no work orders" marker. Like every marker, it counts only while it
+	// is visible: a hidden one in the page's HTML means nothing.
 	Empty string `toml:"empty" json:"empty"`
-	// Error is a message the portal shows instead of the list when it fails.
+	// Error is a message the portal shows instead of the list when it fails (while visible).
 	Error string `toml:"error" json:"error"`
-	// Loading, when present, means the list is still loading.
+	// Loading, while visible, means the list is still loading: the scraper waits for it to go
+	// (bounded by timeouts.page) before reading rows or the empty marker.
 	Loading string `toml:"loading" json:"loading"`
 	// Total, optional, reads the portal's count of orders from the last list page. A read that
 	// does not match it fails, and so does a list page where it cannot be read (as a layout
 	// change); an empty list may show no count.
-	Total    *Field           `toml:"total" json:"total"`
-	PageSize PageSize         `toml:"page_size" json:"page_size"`
-	Next     NextPage         `toml:"next" json:"next"`
-	MaxPages int              `toml:"max_pages" json:"max_pages"` // a guard against endless pagination; default 1000
-	Fields   map[string]Field `toml:"fields" json:"fields"`
-}
-
-// PageSize is a select control that sets the rows per page. Empty Selector: no such control.
-type PageSize struct {
-	Selector string `toml:"selector" json:"selector"`
-	Value    string `toml:"value" json:"value"` // the option value to choose, e.g. "100"
-}
-
-// NextPage is the control that shows the next page; it must match nothing on the last page
-// (use :not([disabled]) and the like). Empty Selector: the list has one page.
-type NextPage struct {
-	Selector string `toml:"selector" json:"selector"`
+	Total    *Field   `toml:"total" json:"total"`
+	PageSize PageSize `toml:"page_size" json:"page_size"`
+	Next     NextPage `toml:"next" json:"next"`
+	// MaxPages is a guard against endless pagination (pages, "Load more" clicks or scrolls);
+	// reaching it fails the scrape, it never cuts the list. Default 1000.
+	MaxPages int `toml:"max_pages" json:"max_pages"`
+	// Settle is how long a list page must hold still (the same rows, no request of the page in
+	// flight, the loading marker hidden) before it is read; default 100ms (profile_list.go).
+	Settle Duration         `toml:"settle" json:"settle"`
+	Fields map[string]Field `toml:"fields" json:"fields"`
 }
 
 // TimeoutProfile bounds each step. Zero values take the defaults.
@@ -254,15 +249,13 @@ func (p *Profile) validate(file string) error {
 	checkSel("list.error", p.List.Error, false)
 	checkSel("list.loading", p.List.Loading, false)
 	checkSel("list.page_size.selector", p.List.PageSize.Selector, false)
+	for i, c := range p.List.PageSize.Clicks {
+		if c != "" {
+			checkSel(fmt.Sprintf("list.page_size.clicks[%d]", i), c, false)
+		}
+	}
 	checkSel("list.next.selector", p.List.Next.Selector, false)
-	if p.List.PageSize.Selector != "" && p.List.PageSize.Value == "" {
-		bad("list.page_size.value", "is required when list.page_size.selector is set")
-	}
-	if p.List.MaxPages < 0 {
-		bad("list.max_pages", "must not be negative")
-	} else if p.List.MaxPages == 0 {
-		p.List.MaxPages = 1000
-	}
+	p.validateList(bad)
 	if p.List.Total != nil {
 		p.checkFieldDef("list.total", "total", p.List.Total, bad)
 	}

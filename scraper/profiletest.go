@@ -79,6 +79,9 @@ func (s *Scraper) TestProfile(ctx context.Context, opts ProfileTestOptions) (Pro
 			return err
 		}
 		defer r.watchDialogs()()
+		if err := r.watchRequests(); err != nil {
+			return err
+		}
 		if err := r.login(); err != nil {
 			return err
 		}
@@ -109,7 +112,11 @@ func (r *run) testProfile(rep *ProfileReport, opts ProfileTestOptions) error {
 	var orders []scheduler.Order
 	var shot []byte
 	for page := 1; page <= opts.Pages; page++ {
-		w, err := r.waitList(spec, page, limit)
+		op := "first"
+		if page > 1 {
+			op = "more"
+		}
+		w, err := r.listWait(spec, op, page, nil)
 		if err == errLoginShown {
 			return scheduler.Errorf(scheduler.ClassLoginFailed, "the work-order list asked to sign in again right after signing in")
 		}
@@ -122,6 +129,9 @@ func (r *run) testProfile(rep *ProfileReport, opts ProfileTestOptions) error {
 			break
 		}
 		for ri, raw := range w.Rows {
+			if w.Appended && ri < rep.Rows {
+				continue // rows a "Load more" left on the page were read before
+			}
 			rep.Rows++
 			var o scheduler.Order
 			var detailURL string
@@ -151,10 +161,7 @@ func (r *run) testProfile(rep *ProfileReport, opts ProfileTestOptions) error {
 		if !w.Next || page == opts.Pages {
 			break
 		}
-		var a actResult
-		ctx, cancel := r.step(r.ctx, limit)
-		err = evalJSON(ctx, r.page, false, &a, jsAct, spec, "next", "")
-		cancel()
+		a, err := r.listAct(spec, "next", "", fmt.Sprintf("going to page %d of the list", page+1))
 		if err != nil || !a.Found {
 			break
 		}

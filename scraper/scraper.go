@@ -108,8 +108,9 @@ type Scraper struct {
 	loc          *time.Location // the portal's zone: the profile's timezone, else Config.Location
 }
 
-// jsSpec is the selector part of a field as jsWait takes it: [selector, attribute, all].
-func (f fieldSpec) jsSpec() []any { return []any{f.Selector, f.Attribute, f.All} }
+// jsSpec is the selector part of a field as the page scripts take it: [selector, attribute,
+// all, multiline].
+func (f fieldSpec) jsSpec() []any { return []any{f.Selector, f.Attribute, f.All, f.Multiline} }
 
 // New checks cfg and returns a Scraper. It does not start a browser; a missing browser is
 // reported by Scrape (and by FindBrowser).
@@ -162,13 +163,13 @@ func New(cfg Config) (*Scraper, error) {
 		s.detailFields = append(s.detailFields, newFieldSpec(name, s.prof.Detail.Fields[name]))
 	}
 	if t := s.prof.List.Total; t != nil {
-		s.total = &fieldSpec{name: "total", Field: *t}
-		if t.Regex != "" && s.total.re == nil {
+		if t.Regex != "" && t.re == nil {
 			// A profile built in code (not parsed) has no compiled regex yet.
 			if err := s.prof.validate("profile"); err != nil {
 				return nil, err
 			}
 		}
+		s.total = &fieldSpec{name: "total", Field: *s.prof.List.Total}
 	}
 	for _, fs := range [][]fieldSpec{s.listFields, s.detailFields} {
 		for _, f := range fs {
@@ -258,6 +259,7 @@ type run struct {
 	atList        bool  // the main page shows the list: signing in was proven there
 	sessionLoaded bool  // a kept session of this account was put into the browser
 	pages         int
+	netWatched    bool // jsNetWatch is installed in the list tab
 	detailVisits  atomic.Int64
 
 	failMu   sync.Mutex
@@ -366,6 +368,10 @@ func (r *run) scrape() (scheduler.ScrapeResult, error) {
 		return scheduler.ScrapeResult{}, err
 	}
 	defer r.watchDialogs()()
+	// Every document of the list tab is watched, the one a sign-in ends on included.
+	if err := r.watchRequests(); err != nil {
+		return scheduler.ScrapeResult{}, err
+	}
 	if !r.sessionLoaded {
 		// Without a kept session the list would only send the browser to the login page.
 		if err := r.login(); err != nil {
@@ -374,17 +380,18 @@ func (r *run) scrape() (scheduler.ScrapeResult, error) {
 	}
 	r.enter(scheduler.StageList)
 	r.progress(scheduler.Progress{Stage: scheduler.StageList, Percent: 8, Message: "opening the work-order list"})
-	orders, empty, err := r.readList()
+	list, err := r.readList()
 	if err != nil {
 		return scheduler.ScrapeResult{}, err
 	}
+	orders := list.orders
 	r.enter(scheduler.StageDetails)
 	if err := r.readDetails(orders); err != nil {
 		return scheduler.ScrapeResult{}, err
 	}
 	r.enter(scheduler.StageSaving)
 	r.saveCookies()
-	return scheduler.ScrapeResult{Orders: orders, EmptyState: empty}, nil
+	return scheduler.ScrapeResult{Orders: orders, EmptyState: list.empty, Complete: true, ListReads: list.reads}, nil
 }
 
 // ctxErr classifies the end of the run's context.

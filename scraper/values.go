@@ -311,29 +311,11 @@ func (s *Scraper) copyDetail(o *scheduler.Order, k scheduler.Order) {
 	o.DetailReadAt = k.DetailReadAt
 }
 
-// clean normalises a raw value: white space, then the regex. ok is false when the regex does
-// not match. A multiline value keeps its line breaks and one blank line between paragraphs.
+// clean normalises a raw value: white space as a person sees it (visibleText: a multiline
+// value keeps its line breaks and one blank line between paragraphs), then the regex. ok is
+// false when the regex does not match.
 func (f *fieldSpec) clean(s string) (string, bool) {
-	if f.Multiline {
-		lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
-		var out []string
-		blank := false
-		for _, l := range lines {
-			l = strings.Join(strings.Fields(l), " ")
-			if l == "" {
-				blank = len(out) > 0
-				continue
-			}
-			if blank {
-				out = append(out, "")
-				blank = false
-			}
-			out = append(out, l)
-		}
-		s = strings.Join(out, "\n")
-	} else {
-		s = strings.Join(strings.Fields(s), " ")
-	}
+	s = visibleText(s, f.Multiline)
 	if f.re != nil {
 		m := f.re.FindStringSubmatch(s)
 		if m == nil {

@@ -129,14 +129,15 @@ func ListBackups(dir string) ([]BackupInfo, error) {
 	return out, nil
 }
 
-// NewestBackup returns the newest backup file in dir (by modification time) and whether there
-// is one. It does not open the file.
-func NewestBackup(dir string) (string, bool) {
-	files, err := backupFiles(dir)
-	if err != nil || len(files) == 0 {
-		return "", false
+// newestUsableBackup returns the newest backup in dir that passes the check at open, or "".
+func newestUsableBackup(dir string) string {
+	files, _ := backupFiles(dir)
+	for _, f := range files {
+		if _, err := inspectBackup(f.path); err == nil {
+			return f.path
+		}
 	}
-	return files[0].path, true
+	return ""
 }
 
 type backupFile struct {

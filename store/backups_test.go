@@ -167,3 +167,35 @@ func TestRestore(t *testing.T) {
 		}
 	}
 }
+
+// TestCorruptNamesNewestUsableBackup: the way out a CorruptError names is the newest backup
+// that passes the check, not a newer damaged one.
+func TestCorruptNamesNewestUsableBackup(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "worktray.db")
+	db := openTest(t, path, Options{})
+	backups := DefaultBackupDir(path)
+	day := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	older, _, err := db.DailyBackup(context.Background(), backups, day, BackupKeep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer := filepath.Join(backups, "worktray-2025-03-02.db")
+	if err := os.WriteFile(newer, []byte("not a store"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(older, old, old); err != nil {
+		t.Fatal(err)
+	}
+	ce := newCorrupt(path, "read", errors.New("damage"))
+	if ce.Backup != older || !strings.Contains(ce.Error(), "worktray backup restore "+older) {
+		t.Errorf("CorruptError names %q: %v; want the usable %s", ce.Backup, ce, older)
+	}
+	if err := os.Remove(older); err != nil {
+		t.Fatal(err)
+	}
+	if ce := newCorrupt(path, "read", errors.New("damage")); ce.Backup != "" || !strings.Contains(ce.Error(), "no usable backup in "+backups) {
+		t.Errorf("with only a damaged backup: %v", ce)
+	}
+}

@@ -70,7 +70,8 @@ type CorruptError struct {
 	Op string
 	// Cause is the underlying problem (a bbolt error, a recovered panic, a decode error).
 	Cause error
-	// Backup is the newest file in the backup directory, or "" when there is none.
+	// Backup is the newest backup in the store's backup directory that passes the check at
+	// open, or "" when there is none.
 	Backup string
 	// Unreadable is set when the file could not be read at all (ErrUnreadable) rather than
 	// read and found damaged (ErrCorrupt).
@@ -87,7 +88,7 @@ func (e *CorruptError) Error() string {
 		return msg + fmt.Sprintf("The newest backup is %s: with worktray stopped, run `worktray backup restore %s` "+
 			"(the damaged file is kept aside); `worktray backup list` shows every backup.", e.Backup, e.Backup)
 	}
-	return msg + fmt.Sprintf("There is no backup in %s: restore a copy of your own with `worktray backup restore FILE`, "+
+	return msg + fmt.Sprintf("There is no usable backup in %s: restore a copy of your own with `worktray backup restore FILE`, "+
 		"or move the file away to start with an empty store.", DefaultBackupDir(e.Path))
 }
 
@@ -106,14 +107,10 @@ func (e *CorruptError) Unwrap() []error {
 		Msg: fmt.Sprintf("the store %s %s; see `worktray diagnose`", e.Path, what)}}
 }
 
-// newCorrupt returns the CorruptError of the store at path, naming the newest backup in its
-// default backup directory.
+// newCorrupt returns the CorruptError of the store at path, naming the newest usable backup in
+// its default backup directory (each backup tried is opened and checked, newest first).
 func newCorrupt(path, op string, cause error) *CorruptError {
-	e := &CorruptError{Path: path, Op: op, Cause: cause}
-	if b, ok := NewestBackup(DefaultBackupDir(path)); ok {
-		e.Backup = b
-	}
-	return e
+	return &CorruptError{Path: path, Op: op, Cause: cause, Backup: newestUsableBackup(DefaultBackupDir(path))}
 }
 
 // writeError is ErrWriteFailed for one operation on one file.

@@ -18,13 +18,14 @@ type migration struct {
 
 // SchemaVersion is the schema version this binary writes and reads. Raise it together with a
 // new entry in migrations.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrations is the ordered list of schema upgrades: migrations[i] takes a store from version
 // i to version i+1. Version 0 is an empty file. Append only; never edit a released step.
 var migrations = [SchemaVersion]migration{
 	{name: "create the base buckets", apply: migrateBase},
 	{name: "add the slot and running indexes and the alert outbox", apply: migrateIndexesOutbox},
+	{name: "add the orders' change history", apply: migrateOrderChanges},
 }
 
 // errForeign means a bbolt file has buckets but no worktray schema.
@@ -109,4 +110,14 @@ func migrateIndexesOutbox(tx *bbolt.Tx) error {
 		}
 		return nil
 	})
+}
+
+// migrateOrderChanges (2 → 3) adds the orders' change history. Stored orders need no rewrite:
+// an order without a mark counts as seen, one without MissingSince as listed, and the content
+// hash of an order without custom fields or visit time is what version 2 stored.
+func migrateOrderChanges(tx *bbolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketOrderChanges); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketOrderChanges, err)
+	}
+	return nil
 }

@@ -61,30 +61,42 @@ func TestFinishRunAppliesTheScrapeAsADiff(t *testing.T) {
 		t.Errorf("new order A stored as %+v", o)
 	}
 
-	// 2: A unchanged (with junk bookkeeping from the scraper), B changed, C gone, D new.
+	// 2: A unchanged (with junk bookkeeping from the scraper), B changed, C gone (missing), D new.
 	a2 := a
-	a2.FirstSeen, a2.Hash, a2.RemovedAt = t4, "junk", t4
+	a2.FirstSeen, a2.Hash, a2.RemovedAt, a2.Mark, a2.MissingSince = t4, "junk", t4, scheduler.MarkChanged, t4
 	b2 := b
 	b2.Customer = "Acme Wholesale"
 	_, diff = finish(t2, []scheduler.Order{d, b2, a2})
 	wantIDs(t, "second scrape: new", diff.New, []string{"D"})
 	wantIDs(t, "second scrape: changed", diff.Changed, []string{"B"})
-	wantIDs(t, "second scrape: removed", diff.Removed, []string{"C"})
+	wantIDs(t, "second scrape: missing", diff.Missing, []string{"C"})
+	wantIDs(t, "second scrape: removed", diff.Removed, nil)
 	if diff.Previous != 3 || diff.Found != 3 {
 		t.Errorf("second scrape: previous %d, found %d; want 3, 3", diff.Previous, diff.Found)
 	}
-	if o := getOrder(t, db, "A"); !o.FirstSeen.Equal(t1) || !o.LastSeen.Equal(t2) || !o.ChangedAt.Equal(t1) || !o.RemovedAt.IsZero() || o.Hash != a.ContentHash() {
+	if o := getOrder(t, db, "A"); !o.FirstSeen.Equal(t1) || !o.LastSeen.Equal(t2) || !o.ChangedAt.Equal(t1) || !o.RemovedAt.IsZero() ||
+		o.Hash != a.ContentHash() || o.Mark != scheduler.MarkNew || !o.MissingSince.IsZero() {
 		t.Errorf("unchanged order A stored as %+v", o)
 	}
 	if o := getOrder(t, db, "B"); !o.FirstSeen.Equal(t1) || !o.LastSeen.Equal(t2) || !o.ChangedAt.Equal(t2) || o.Customer != "Acme Wholesale" || o.Hash != b2.ContentHash() {
 		t.Errorf("changed order B stored as %+v", o)
 	}
-	if o := getOrder(t, db, "C"); !o.RemovedAt.Equal(t2) || !o.LastSeen.Equal(t1) {
-		t.Errorf("removed order C stored as %+v; want a soft removal at %v", o, t2)
+	if o := getOrder(t, db, "C"); !o.RemovedAt.IsZero() || !o.MissingSince.Equal(t2) || !o.LastSeen.Equal(t1) {
+		t.Errorf("missing order C stored as %+v; want active, missing since %v, last seen %v", o, t2, t1)
 	}
 	active, _ := db.ActiveOrders()
-	if _, ok := active["C"]; ok || len(active) != 3 {
-		t.Errorf("active orders = %d (C active: %v), want A, B, D", len(active), ok)
+	if _, ok := active["C"]; !ok || len(active) != 4 {
+		t.Errorf("active orders = %d (C active: %v), want A, B, C (missing), D", len(active), ok)
+	}
+
+	// 3: C still lacking in a second complete read: removed, softly.
+	_, diff = finish(t3, []scheduler.Order{d, b2, a})
+	wantIDs(t, "third scrape: removed", diff.Removed, []string{"C"})
+	if len(diff.New)+len(diff.Changed)+len(diff.Missing) != 0 || diff.Previous != 4 {
+		t.Errorf("third scrape: %+v", diff)
+	}
+	if o := getOrder(t, db, "C"); !o.RemovedAt.Equal(t3) || !o.LastSeen.Equal(t1) {
+		t.Errorf("removed order C stored as %+v; want a soft removal at %v", o, t3)
 	}
 	if n, _ := db.OrderCount(); n != 3 {
 		t.Errorf("OrderCount() = %d, want 3", n)
@@ -92,20 +104,31 @@ func TestFinishRunAppliesTheScrapeAsADiff(t *testing.T) {
 	if all, _ := db.Orders(true); len(all) != 4 {
 		t.Errorf("Orders(true) has %d orders, want 4 (a removal is soft)", len(all))
 	}
-
-	// 3: C reappears and counts as new again.
-	_, diff = finish(t3, []scheduler.Order{a, b2, c, d})
-	wantIDs(t, "third scrape: new", diff.New, []string{"C"})
-	if len(diff.Changed)+len(diff.Removed) != 0 || diff.Previous != 3 {
-		t.Errorf("third scrape: %+v", diff)
+	if _, err := db.MarkAllSeen(); err != nil {
+		t.Fatal(err)
 	}
-	if o := getOrder(t, db, "C"); !o.RemovedAt.IsZero() || !o.FirstSeen.Equal(t3) || !o.LastSeen.Equal(t3) {
+
+	// 4: C reappears: not new, first seen kept, not marked new.
+	_, diff = finish(t4, []scheduler.Order{a, b2, c, d})
+	wantIDs(t, "fourth scrape: new", diff.New, nil)
+	wantIDs(t, "fourth scrape: reappeared", diff.Reappeared, []string{"C"})
+	if len(diff.Changed)+len(diff.Removed) != 0 || diff.Previous != 3 {
+		t.Errorf("fourth scrape: %+v", diff)
+	}
+	if o := getOrder(t, db, "C"); !o.RemovedAt.IsZero() || !o.FirstSeen.Equal(t1) || !o.LastSeen.Equal(t4) || o.Mark != scheduler.MarkNone {
 		t.Errorf("reappeared order C stored as %+v", o)
 	}
+	hist, err := db.OrderHistory("C")
+	if err != nil || len(hist) != 2 || hist[0].Field != FieldRemovedAt || hist[0].New != "" || hist[1].New != t3.Format(time.RFC3339) {
+		t.Errorf("history of C = %+v, %v; want its removal and its return, newest first", hist, err)
+	}
 
-	// 4: an empty scrape removes everything, softly.
-	_, diff = finish(t4, []scheduler.Order{})
-	wantIDs(t, "empty scrape: removed", diff.Removed, []string{"A", "B", "C", "D"})
+	// 5: an empty scrape removes nothing at once; a second one removes everything, softly.
+	_, diff = finish(t4.Add(time.Hour), []scheduler.Order{})
+	wantIDs(t, "empty scrape: missing", diff.Missing, []string{"A", "B", "C", "D"})
+	wantIDs(t, "empty scrape: removed", diff.Removed, nil)
+	_, diff = finish(t4.Add(2*time.Hour), []scheduler.Order{})
+	wantIDs(t, "second empty scrape: removed", diff.Removed, []string{"A", "B", "C", "D"})
 	if diff.Previous != 4 || diff.Found != 0 {
 		t.Errorf("empty scrape: %+v", diff)
 	}
@@ -113,7 +136,7 @@ func TestFinishRunAppliesTheScrapeAsADiff(t *testing.T) {
 		t.Errorf("after an empty scrape %d orders are stored, want all 4", len(all))
 	}
 	if n, _ := db.OrderCount(); n != 0 {
-		t.Errorf("OrderCount() = %d after an empty scrape, want 0", n)
+		t.Errorf("OrderCount() = %d after two empty scrapes, want 0", n)
 	}
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -177,7 +178,9 @@ var errDecidePanic = errors.New("deciding the outcome of the run panicked")
 // FinishRun records the outcome of a run in one transaction. A run with ID 0 (a coalesced missed
 // record) is inserted with a new id and its slots claimed as ClaimRun does. When orders is non-nil
 // it is applied as a diff against the stored orders (see the orders bucket rules on
-// applyOrders) and run.Found, New, Changed and Removed are set from it. Then decide, when not
+// applyOrders; a run with Incomplete set marks nothing missing and removes nothing, one with
+// ListReads ≥ 2 removes what both its reads lacked at once) and
+// run.Found, New, Changed and Removed are set from it. Then decide, when not
 // nil, is called with the run, the diff and the stored state to update; the alerts it returns
 // are appended to the outbox (Created defaults to at, RunID to the run's id). Last the run and
 // the state are saved. If any step fails — an order without a portal id, a portal id twice in
@@ -208,10 +211,11 @@ func (db *DB) FinishRun(run scheduler.Run, orders []scheduler.Order, at time.Tim
 			return fmt.Errorf("run %d: %w", id, scheduler.ErrNotFound)
 		}
 		if orders != nil {
-			if diff, err = applyOrders(tx, orders, at); err != nil {
+			if diff, err = applyOrders(tx, orders, at, listRead{complete: !run.Incomplete, confirmed: !run.Incomplete && run.ListReads >= 2}); err != nil {
 				return err
 			}
 			run.Found, run.New, run.Changed, run.Removed = diff.Found, len(diff.New), len(diff.Changed), len(diff.Removed)
+			run.Missing = len(diff.Missing)
 		}
 		st, err := loadState(tx)
 		if err != nil {
@@ -297,6 +301,25 @@ func (db *DB) SlotClaimed(slot time.Time) (bool, error) {
 		return nil
 	})
 	return claimed, err
+}
+
+// ClaimedSlots returns the claimed slots in [from, to], oldest first, whether or not their
+// records were pruned. Safe for concurrent use.
+func (db *DB) ClaimedSlots(from, to time.Time) ([]time.Time, error) {
+	var out []time.Time
+	err := db.view("read slot claims", func(tx *bbolt.Tx) error {
+		_, slots, _, err := runBuckets(tx)
+		if err != nil {
+			return err
+		}
+		c := slots.Cursor()
+		end := slotKey(to)
+		for k, _ := c.Seek(slotKey(from)); k != nil && bytes.Compare(k, end) <= 0; k, _ = c.Next() {
+			out = append(out, time.Unix(int64(keyU64(k)), 0).UTC())
+		}
+		return nil
+	})
+	return out, err
 }
 
 // ReleaseMissedSlots withdraws the missed records of the slots after after, in one

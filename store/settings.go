@@ -53,8 +53,9 @@ const maxOwed = 10_000
 //
 // In the same transaction it settles the account of the schedule it replaces, so that slots
 // are never dropped nor invented by a change, also while no owner runs:
-//   - the old schedule, if it was enabled, still owes its slots after State.Cursor up to now
-//     that nobody dealt with: they join State.Owed (the scheduler runs or records each);
+//   - the old schedule, if it was enabled and the scheduler is not paused, still owes its
+//     slots after State.Cursor up to now that nobody dealt with: they join State.Owed (the
+//     scheduler runs or records each);
 //   - the cursor moves to now: the new schedule owes nothing before now, and enabling a
 //     disabled schedule owes nothing from the time it was disabled.
 //
@@ -95,7 +96,7 @@ func saveSchedule(tx *bbolt.Tx, b *bbolt.Bucket, s scheduler.Schedule, now time.
 		return err
 	}
 	// A stored schedule that no longer validates (a zone the system dropped) owes nothing.
-	if old.Enabled && !st.Cursor.IsZero() && old.Validate() == nil {
+	if old.Enabled && !st.Paused && !st.Cursor.IsZero() && old.Validate() == nil {
 		for _, t := range old.SlotsBetween(st.Cursor, now, maxOwed) {
 			if !slices.ContainsFunc(st.Owed, t.Equal) {
 				st.Owed = append(st.Owed, t)

@@ -9,6 +9,12 @@
 //
 // Every method is one bbolt transaction, so a multi-step write is all or nothing, and a *DB is
 // safe for concurrent use by many goroutines.
+//
+// The file is checked at every open (verify.go): a damaged, empty or unreadable existing file
+// is never replaced or taken for a new store, and a damaged page met later by a read is an
+// error, never a panic: both are a *CorruptError naming the file and the newest backup. A
+// write that does not reach the disk is ErrWriteFailed (errors.go). Backups: Backup (a
+// consistent copy), DailyBackup and ListBackups (backups.go), Restore (restore.go).
 package store
 
 import (
@@ -37,13 +43,16 @@ var (
 	bucketMeta     = []byte("meta")     // schema_version
 	bucketSettings = []byte("settings") // key → JSON value; "schedule" is the scheduler.Schedule
 	bucketRuns     = []byte("runs")     // 8-byte big-endian id → JSON scheduler.Run
-	bucketOrders   = []byte("orders")   // portal id → JSON scheduler.Order (see applyOrders for LastSeen)
+	bucketOrders   = []byte("orders")   // portal id → JSON orderRecord (see applyOrders for LastSeen)
 	bucketState    = []byte("state")    // "scheduler" → JSON scheduler.State
-	bucketKV       = []byte("kv")       // small values: "cookies", "orders_scraped_at"
+	bucketKV       = []byte("kv")       // small values: "cookies", "orders_scraped_at", "alert_delivery"
 	bucketSlots    = []byte("slots")    // 8-byte big-endian unix seconds of a slot → run id (since v2)
 	bucketRunning  = []byte("running")  // run id → empty, for runs whose status is "running" (since v2)
 	bucketOutbox   = []byte("outbox")   // 8-byte big-endian id → JSON scheduler.Alert (since v2)
 	bucketSent     = []byte("sent")     // 8-byte big-endian id → JSON SentAlert, the last SentKeep (since v2)
+	// bucketOrderChanges holds the orders' change history: portal id, NUL, 8-byte big-endian
+	// sequence → JSON storedChange, the last OrderHistoryKeep per order (since v3).
+	bucketOrderChanges = []byte("order_changes")
 
 	keySchemaVersion   = []byte("schema_version")
 	keySchedule        = []byte("schedule")

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"os"
@@ -34,12 +35,28 @@ func damagef(format string, args ...any) error {
 const maxReported = 5
 
 // Check verifies the whole file as Open does (see verify) and returns a *CorruptError
-// (errors.Is ErrCorrupt) naming the problems found and the newest backup, or nil. It reads
-// the whole file in one read transaction and does not block writers (a write that must grow
-// the file waits for it). Safe for concurrent use.
+// (errors.Is ErrCorrupt) naming the problems found and the newest backup, or nil. It reads the
+// whole file (about 30 ms of CPU at 5,000 orders and 10,000 runs, see BenchmarkOpenCheck). On a
+// read-write store it runs in a write transaction that it rolls back, because bbolt's check
+// reads the free list that writers change: writes wait for it. Safe for concurrent use.
 func (db *DB) Check() error {
-	return db.view("check", verify)
+	if db.readOnly {
+		return db.view("check", verify)
+	}
+	err := db.transact("check", true, func(tx *bbolt.Tx) error {
+		if err := verify(tx); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if errors.Is(err, errRollback) {
+		return nil
+	}
+	return db.wrap("check", err)
 }
+
+// errRollback ends a write transaction that must not commit.
+var errRollback = errors.New("rolled back")
 
 // verify checks the file seen by tx, in three steps, each of which returns an error wrapping
 // ErrCorrupt at the first damage:

@@ -18,7 +18,6 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,10 +39,11 @@ type Options struct {
 	// (UTC), so the demo's visits lie in the coming weeks and stay the same across restarts
 	// within a week.
 	Start    time.Time
-	Count    int    // how many orders to generate, 0 to MaxOrders
-	Email    string // the login; DefaultEmail when empty
-	Password string // DefaultPassword when empty
-	Faults   Faults // the initial fault switches
+	Count    int       // how many orders to generate, 0 to MaxOrders
+	Email    string    // the login; DefaultEmail when empty
+	Password string    // DefaultPassword when empty
+	Faults   Faults    // the initial fault switches
+	List     ListModes // the list page's shape and habits (listmodes.go)
 }
 
 // Faults are switches that make the portal misbehave the way real portals do. They can be
@@ -105,6 +105,10 @@ type Portal struct {
 	errCount int // requests counted for ServerErrorEvery
 	stats    Stats
 	modes    modeState // the field and login modes' switches (modes.go)
+
+	list         ListModes // listmodes.go
+	closedOnPage bool      // ListModes.CloseOnPage has closed its order
+	closedIDs    []string  // ids of the orders CloseOnPage closed
 }
 
 // New returns a portal with opts.Count generated orders (clamped to 0..MaxOrders).
@@ -118,6 +122,7 @@ func New(opts Options) *Portal {
 		closed:   make(chan struct{}),
 		sessions: map[string]*session{},
 		faults:   opts.Faults,
+		list:     opts.List,
 	}
 	if p.email == "" {
 		p.email = DefaultEmail
@@ -410,6 +415,7 @@ func (p *Portal) listPage(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.stats.ListPageLoads++
 	f := p.faults
+	modes := p.list.client()
 	p.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -429,7 +435,7 @@ func (p *Portal) listPage(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	_ = listTmpl.Execute(w, map[string]any{"User": s.email, "C": cls, "PagerDelay": f.PagerDelay.Milliseconds()})
+	_ = listTmpl.Execute(w, map[string]any{"User": s.email, "C": cls, "PagerDelay": f.PagerDelay.Milliseconds(), "Modes": modes})
 }
 
 // listResponse is the JSON of /api/orders.
@@ -455,22 +461,31 @@ func (p *Portal) listAPI(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"error":"session expired"}`)
 		return
 	}
-	page, err1 := strconv.Atoi(r.URL.Query().Get("page"))
-	size, err2 := strconv.Atoi(r.URL.Query().Get("size"))
-	if err1 != nil || err2 != nil || page < 1 || (size != 25 && size != 50 && size != 100) {
+	offset, size, page, ok := listWindow(r.URL.Query())
+	if !ok {
 		http.Error(w, `{"error":"bad page or size"}`, http.StatusBadRequest)
 		return
 	}
 	p.mu.Lock()
 	p.stats.ListAPICalls++
+	delay := p.listAnswerLocked(page, r.URL.Query().Has("burst"))
 	total := len(p.orders)
 	pages := max(1, (total+size-1)/size)
-	lo, hi := min((page-1)*size, total), min(page*size, total)
+	lo, hi := min(offset, total), min(offset+size, total)
 	res := listResponse{Page: page, Size: size, Pages: pages, Total: total, Orders: make([]apiOrder, 0, hi-lo)}
 	for _, o := range p.orders[lo:hi] {
 		res.Orders = append(res.Orders, apiOrder{Order: o.clone(), VisitDisplay: displayDate(o.VisitDate), URL: "/orders/" + o.ID})
 	}
 	p.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		case <-p.closed:
+			return
+		}
+	}
 	writeJSON(w, res)
 }
 
@@ -488,6 +503,7 @@ func (p *Portal) detailPage(w http.ResponseWriter, r *http.Request) {
 	if i >= 0 {
 		o = p.orders[i].clone()
 	}
+	rich := p.list.RichText
 	p.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -496,7 +512,7 @@ func (p *Portal) detailPage(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, notFoundHTML)
 		return
 	}
-	_ = detailTmpl.Execute(w, map[string]any{"O": o, "Visit": displayDate(o.VisitDate)})
+	_ = detailTmpl.Execute(w, map[string]any{"O": o, "Visit": displayDate(o.VisitDate), "Instructions": instructionsHTML(o.Instructions, rich)})
 }
 
 func (p *Portal) static(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cliWithin runs the binary like cli, killing it when it has not ended within d (the test's
+// deadline for a command that must give up by itself).
+func cliWithin(t testing.TB, d time.Duration, dir string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	cmd := wtCommand(append(args, "--data-dir", dir)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("`worktray %v` did not give up within %v:\n%s%s", args, d, out.String(), errb.String())
+	}
+	code := 0
+	var xe *exec.ExitError
+	if errors.As(err, &xe) {
+		code = xe.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+// TestSilentOwner stops a real owner with SIGSTOP: `status`, `scrape`, `diagnose` and a
+// settings write each give up by themselves within 10 s, saying "the worktray owner (pid N) is
+// not responding" with exit code 7. After SIGCONT the owner answers again.
+func TestSilentOwner(t *testing.T) {
+	dir := shortTempDir(t)
+	o := startOwner(t, dir)
+	pid := o.cmd.Process.Pid
+	if err := o.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	// Cleanups run last first: the owner is continued before it is stopped with SIGTERM.
+	t.Cleanup(func() { _ = o.cmd.Process.Signal(syscall.SIGCONT) })
+	msg := fmt.Sprintf("the worktray owner (pid %d) is not responding", pid)
+	for _, args := range [][]string{
+		{"status"}, {"scrape"}, {"diagnose"}, {"schedule", "set", "--minute", "5"}, {"status", "--json"},
+	} {
+		r := cliWithin(t, 10*time.Second, dir, args...)
+		expect(t, r, ExitNotResponding, msg)
+	}
+	if err := o.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, cliWithin(t, 10*time.Second, dir, "schedule", "show"), ExitOK, "Schedule:")
+}
