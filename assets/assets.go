@@ -22,11 +22,15 @@ const (
 	TrayOverdue TrayState = "overdue" // a slot passed and has not started (within grace), or slots were missed
 	TrayFailing TrayState = "failing" // the latest run failed
 	TrayPaused  TrayState = "paused"  // scheduled runs are paused
+	// TrayStuck: the scheduler cannot arm its next slot (scheduler.Snapshot.Stuck says why).
+	TrayStuck TrayState = "stuck"
+	// TraySetup: no portal is set up yet, so nothing can run.
+	TraySetup TrayState = "setup"
 )
 
 // TrayStates lists every tray state.
 func TrayStates() []TrayState {
-	return []TrayState{TrayIdle, TrayRunning, TrayOverdue, TrayFailing, TrayPaused}
+	return []TrayState{TrayIdle, TrayRunning, TrayOverdue, TrayFailing, TrayPaused, TrayStuck, TraySetup}
 }
 
 // Tray returns the PNG of the tray icon for s (64×64). An unknown state gets the idle icon.

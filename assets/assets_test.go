@@ -25,7 +25,11 @@ func TestIconsDecode(t *testing.T) {
 	if !bytes.Equal(Tray("nonsense"), Tray(TrayIdle)) {
 		t.Error("an unknown state should get the idle icon")
 	}
-	if bytes.Equal(Tray(TrayFailing), Tray(TrayIdle)) {
-		t.Error("failing and idle icons are the same")
+	for i, a := range TrayStates() {
+		for _, b := range TrayStates()[i+1:] {
+			if bytes.Equal(Tray(a), Tray(b)) {
+				t.Errorf("the %s and %s icons are the same", a, b)
+			}
+		}
 	}
 }

@@ -109,11 +109,11 @@ type OrdersResponse struct {
 
 // WindowRequest is the body of POST /api/window.
 type WindowRequest struct {
-	Window string `json:"window"` // status, history, orders or settings
+	Window string `json:"window"` // status, history, orders, settings, or portal (settings at its Portal tab)
 }
 
 // Windows lists the window names WindowRequest accepts.
-var windows = []string{"status", "history", "orders", "settings"}
+var windows = []string{"status", "history", "orders", "settings", "portal"}
 
 // BackupRequest is the body of POST /api/backup.
 type BackupRequest struct {

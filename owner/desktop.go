@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 
 	"worktray/app/launcher"
 	"worktray/app/tray"
@@ -32,21 +33,34 @@ func (o *owner) desktopParts(ctx context.Context) ([]part, error) {
 		Args: []string{"--socket", o.paths.Socket, "--data-dir-path", o.paths.DataDir, "--log-dir-path", o.paths.LogDir},
 		Log:  o.log.With("part", "windows"),
 	})
+	// Quit in the tray menu ends the tray's part, and a part that returns stops the owner.
+	quit := make(chan struct{})
+	var quitOnce sync.Once
+	t, err := tray.New(tray.Config{
+		Scheduler:  o.svc,
+		ShowWindow: o.windows.ShowWindow,
+		Quit:       func() { quitOnce.Do(func() { close(quit) }) },
+		Log:        o.log.With("part", "tray"),
+		PortalSetUp: func() (bool, error) {
+			ps, err := o.portalSettings()
+			return ps.URL != "", err
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
 	return []part{
 		{"windows", o.windows.Run},
 		{"tray", func(ctx context.Context) error {
-			// Quit in the tray menu ends this part, and a part that returns stops the owner.
-			ctx, quit := context.WithCancel(ctx)
-			defer quit()
-			t, err := tray.New(tray.Config{
-				Scheduler:  o.svc,
-				ShowWindow: o.windows.ShowWindow,
-				Quit:       quit,
-				Log:        o.log.With("part", "tray"),
-			})
-			if err != nil {
-				return err
-			}
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			go func() {
+				select {
+				case <-quit:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
 			return t.Run(ctx)
 		}},
 	}, nil

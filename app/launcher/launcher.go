@@ -20,8 +20,9 @@ import (
 	"time"
 )
 
-// Windows lists the window names the windows process knows.
-var Windows = []string{"status", "history", "orders", "settings"}
+// Windows lists the window names the windows process knows; "portal" is the settings window
+// at its Portal tab.
+var Windows = []string{"status", "history", "orders", "settings", "portal"}
 
 // ErrUnknownWindow is returned for a window name not in Windows.
 var ErrUnknownWindow = errors.New("unknown window")

@@ -46,8 +46,8 @@ type History struct {
 }
 
 var historyColumns = []column{
-	{"Started", 140}, {"Trigger", 90}, {"Status", 90}, {"Duration", 80}, {"Orders", 60},
-	{"New", 45}, {"Changed", 78}, {"Removed", 78}, {"Error", 260},
+	{"Started", 140, 0}, {"Trigger", 70, 0}, {"Status", 80, 0}, {"Duration", 70, 0}, {"Orders", 50, 0},
+	{"New", 40, 0}, {"Changed", 60, 0}, {"Removed", 60, 0}, {"Error", 260, 900},
 }
 
 // NewHistory returns the history screen; call Load to fill it.
@@ -56,7 +56,7 @@ func NewHistory(src HistorySource, opts Options) *History {
 	h.failed = widget.NewCheck("Failures only", func(bool) { h.applyFilter() })
 	h.count = widget.NewLabel("")
 	refresh := widget.NewButton("Refresh", func() { h.Load() })
-	h.chart = NewRunChart()
+	h.chart = NewRunChart(h.opts.Location)
 	h.table = newTable(historyColumns, func() int { return len(h.shown) }, h.updateCell)
 	h.table.OnSelected = func(id widget.TableCellID) { h.showDetails(id.Row) }
 	h.details = widget.NewLabel("Select a run to see its details.")
@@ -99,7 +99,6 @@ func (h *History) Load() {
 // SetRuns shows runs (newest first). It must run on Fyne's goroutine.
 func (h *History) SetRuns(runs []scheduler.Run) {
 	h.runs = runs
-	h.chart.SetRuns(runs)
 	h.applyFilter()
 }
 
@@ -110,11 +109,18 @@ func (h *History) applyFilter() {
 			h.shown = append(h.shown, i)
 		}
 	}
+	// The chart shows the runs the table shows, and scales to them.
+	shown := make([]scheduler.Run, 0, min(len(h.shown), ChartRuns))
+	for _, i := range h.shown[:min(len(h.shown), ChartRuns)] {
+		shown = append(shown, h.runs[i])
+	}
+	h.chart.SetRuns(shown)
 	if h.failed.Checked {
 		h.count.SetText(fmt.Sprintf("%d failed of %d runs", len(h.shown), len(h.runs)))
 	} else {
 		h.count.SetText(view.Plural(len(h.runs), "run", "runs"))
 	}
+	fitColumns(h.table, historyColumns, len(h.shown), func(row, col int) string { t, _ := h.cell(row, col); return t })
 	h.table.UnselectAll()
 	h.table.ScrollToTop()
 	h.table.Refresh()
@@ -131,10 +137,18 @@ func (h *History) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 		l.SetText("")
 		return
 	}
-	r := &h.runs[h.shown[id.Row]]
-	imp := widget.MediumImportance
-	var text string
-	switch id.Col {
+	text, imp := h.cell(id.Row, id.Col)
+	if l.Importance != imp {
+		l.Importance = imp
+	}
+	l.SetText(text)
+}
+
+// cell returns the text and importance of the cell at row and col of the shown runs.
+func (h *History) cell(row, col int) (text string, imp widget.Importance) {
+	r := &h.runs[h.shown[row]]
+	imp = widget.MediumImportance
+	switch col {
 	case 0:
 		at := r.Started
 		if at.IsZero() && len(r.MissedSlots) > 0 {
@@ -151,7 +165,7 @@ func (h *History) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 			imp = widget.DangerImportance
 		}
 	case 3:
-		text = view.Duration(r.Duration)
+		text = view.RunDuration(r)
 	case 4:
 		text = count(r.Found, r.Status)
 	case 5:
@@ -168,10 +182,7 @@ func (h *History) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 			}
 		}
 	}
-	if l.Importance != imp {
-		l.Importance = imp
-	}
-	l.SetText(text)
+	return text, imp
 }
 
 func count(n int, s scheduler.RunStatus) string {
@@ -199,7 +210,11 @@ func (h *History) showDetails(i int) {
 		fmt.Fprintf(&b, "\nSlot: %s", view.DateTime(r.Slot, loc))
 	}
 	if !r.Started.IsZero() {
-		fmt.Fprintf(&b, "\nStarted: %s · finished: %s · %s", view.DateTime(r.Started, loc), view.DateTime(r.Finished, loc), view.Duration(r.Duration))
+		if r.Status == scheduler.StatusInterrupted {
+			fmt.Fprintf(&b, "\nStarted: %s · found interrupted: %s · %s", view.DateTime(r.Started, loc), view.DateTime(r.Finished, loc), view.RunDuration(&r))
+		} else {
+			fmt.Fprintf(&b, "\nStarted: %s · finished: %s · %s", view.DateTime(r.Started, loc), view.DateTime(r.Finished, loc), view.Duration(r.Duration))
+		}
 	}
 	if r.Status == scheduler.StatusSucceeded {
 		fmt.Fprintf(&b, "\nOrders: %d found, %d new, %d changed, %d removed", r.Found, r.New, r.Changed, r.Removed)
@@ -214,7 +229,9 @@ func (h *History) showDetails(i int) {
 	if r.Message != "" {
 		fmt.Fprintf(&b, "\n\n%s", r.Message)
 		if r.ErrorClass != "" {
-			fmt.Fprintf(&b, "\n%s", view.Advice(r.ErrorClass))
+			if a := view.Advice(r.ErrorClass, view.Situation{}); a != "" {
+				fmt.Fprintf(&b, "\n%s", a)
+			}
 		}
 	}
 	if len(r.Stages) > 0 {
@@ -223,15 +240,13 @@ func (h *History) showDetails(i int) {
 			fmt.Fprintf(&b, " %s %s;", st.Stage, view.Duration(st.Duration))
 		}
 	}
+	for _, f := range r.Artifacts {
+		fmt.Fprintf(&b, "\n%s: %s", artifactKind(f), f)
+	}
 	h.details.SetText(b.String())
 	for _, f := range r.Artifacts {
-		label := "Open " + filepath.Base(f)
-		switch strings.ToLower(filepath.Ext(f)) {
-		case ".png", ".jpg", ".jpeg":
-			label = "Open screenshot"
-		case ".html", ".htm":
-			label = "Open page HTML"
-		}
+		kind := artifactKind(f)
+		label := "Open " + strings.ToLower(kind[:1]) + kind[1:] + " (" + filepath.Base(f) + ")"
 		h.files.Add(widget.NewButton(label, func() {
 			if h.OpenFile == nil {
 				return
@@ -242,6 +257,19 @@ func (h *History) showDetails(i int) {
 		}))
 	}
 	h.files.Refresh()
+}
+
+// artifactKind names what a failure artifact is from its extension: "Screenshot", "Page HTML",
+// "File".
+func artifactKind(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".png", ".jpg", ".jpeg":
+		return "Screenshot"
+	case ".html", ".htm":
+		return "Page HTML"
+	default:
+		return "File"
+	}
 }
 
 // SelectRow selects row i of the table (tests, keyboard).

@@ -2,12 +2,15 @@ package screens
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"worktray/app/view"
 	"worktray/scheduler"
 )
 
@@ -102,3 +105,48 @@ func BenchmarkHistoryOpen10000(b *testing.B) {
 }
 
 func widgetCell(row int) widget.TableCellID { return widget.TableCellID{Row: row} }
+
+// TestChartTimeAxis: the axis is labelled with distinct times that span the runs shown, and the
+// chart scales to the runs shown, not to all runs.
+func TestChartTimeAxis(t *testing.T) {
+	test.NewTempApp(t)
+	c := NewRunChart(london)
+	w := test.NewWindow(c)
+	defer w.Close()
+	w.Resize(fyne.NewSize(600, 160))
+	one := manyRuns(1)
+	c.SetRuns(one)
+	r := test.WidgetRenderer(c).(*chartRenderer)
+	var labels []string
+	for _, tk := range r.ticks {
+		if tk.Text != "" {
+			if slices.Contains(labels, tk.Text) {
+				t.Errorf("label %q twice: %v", tk.Text, labels)
+			}
+			labels = append(labels, tk.Text)
+		}
+	}
+	if len(labels) < 3 || labels[len(labels)-1] != "09:30" {
+		t.Errorf("one run at 09:30: axis labels %q", labels)
+	}
+	runs := manyRuns(40)
+	c.SetRuns(runs)
+	if first, last := c.span(); !first.Equal(runs[39].Started) || !last.Equal(runs[0].Started) {
+		t.Errorf("span %v–%v, want the runs' %v–%v", first, last, runs[39].Started, runs[0].Started)
+	}
+	// Only failures: the tallest bar is the longest failure.
+	var failed []scheduler.Run
+	for _, run := range runs {
+		if run.Status == scheduler.StatusFailed {
+			failed = append(failed, run)
+		}
+	}
+	c.SetRuns(failed)
+	var longest time.Duration
+	for _, run := range failed {
+		longest = max(longest, run.Duration)
+	}
+	if !strings.Contains(r.legend.Text, "tallest "+view.Duration(longest)) || strings.Contains(r.legend.Text, "line:") {
+		t.Errorf("legend for failures only %q, want the longest failure (%v) and no order line", r.legend.Text, longest)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -23,14 +24,27 @@ type StatusActions interface {
 	Resume(ctx context.Context) error
 }
 
+// Owner is the running owner process as the status window shows it.
+type Owner struct {
+	PID     int
+	Started time.Time // UTC
+}
+
 // Status is the status window's content: the next and last run, a banner when something is
-// wrong, live progress with Cancel, the next five runs, Scrape now and Pause/Resume.
+// wrong (or no portal is set up, with a button to set one up), live progress with Cancel, the
+// next five runs, Scrape now, Pause/Resume, and buttons that open the other windows.
 type Status struct {
 	act  StatusActions
 	opts Options
-	snap scheduler.Snapshot
+	snap view.Situation
+	// Open opens another window by its name (history, orders, settings, portal); nil hides the
+	// buttons. The ui process sets it.
+	open func(name string)
 
 	banner                         *bannerBox
+	setup                          *widget.Button
+	owner                          *widget.Label
+	ownerInfo                      *Owner
 	next, last, lastDetail, orders *widget.Label
 	progress                       *widget.ProgressBar
 	stage                          *widget.Label
@@ -38,15 +52,21 @@ type Status struct {
 	progressBox                    *fyne.Container
 	upcoming                       *widget.Label
 	scrape, pause                  *widget.Button
+	windows                        *fyne.Container
 	message                        *widget.Label
 	box                            *fyne.Container
 	content                        fyne.CanvasObject
 }
 
-// NewStatus returns the status screen; call Update with a snapshot to fill it.
-func NewStatus(act StatusActions, opts Options) *Status {
-	s := &Status{act: act, opts: opts.withDefaults()}
+// NewStatus returns the status screen; call Update with a situation to fill it. open opens
+// another window by name (history, orders, settings, portal); nil leaves those buttons out.
+func NewStatus(act StatusActions, opts Options, open func(name string)) *Status {
+	s := &Status{act: act, opts: opts.withDefaults(), open: open}
 	s.banner = newBannerBox()
+	s.setup = widget.NewButton("Set up your portal…", func() { s.openWindow("portal") })
+	s.setup.Importance = widget.HighImportance
+	s.setup.Hide()
+	s.owner = widget.NewLabel("—")
 	s.next = widget.NewLabel("—")
 	s.last = widget.NewLabel("—")
 	s.lastDetail = widget.NewLabel("")
@@ -65,19 +85,27 @@ func NewStatus(act StatusActions, opts Options) *Status {
 	s.scrape.Importance = widget.HighImportance
 	s.pause = widget.NewButton("Pause", s.onPause)
 	s.message = errorLabel()
+	s.windows = container.NewHBox()
+	if open != nil {
+		for _, w := range []struct{ label, name string }{{"History…", "history"}, {"Work orders…", "orders"}, {"Settings…", "settings"}} {
+			s.windows.Add(widget.NewButton(w.label, func() { s.openWindow(w.name) }))
+		}
+	}
 
 	grid := container.New(layout.NewFormLayout(),
 		heading("Next run"), s.next,
 		heading("Last run"), container.NewVBox(s.last, s.lastDetail),
 		heading("Work orders"), s.orders,
 		heading("Coming up"), s.upcoming,
+		heading("worktray"), s.owner,
 	)
 	s.box = container.NewVBox(
 		s.banner.box,
+		container.NewHBox(s.setup),
 		grid,
 		s.progressBox,
 		layout.NewSpacer(),
-		container.NewHBox(s.scrape, s.pause),
+		container.NewBorder(nil, nil, container.NewHBox(s.scrape, s.pause), s.windows),
 		s.message,
 	)
 	s.content = container.NewPadded(s.box)
@@ -96,26 +124,43 @@ func (s *Status) SetError(text string) {
 	s.box.Refresh()
 }
 
-// Snapshot returns the snapshot the screen shows.
-func (s *Status) Snapshot() scheduler.Snapshot { return s.snap }
+// Situation returns the situation the screen shows.
+func (s *Status) Situation() view.Situation { return s.snap }
+
+// SetOwner says which owner process answers; nil when none runs. The next Update shows it.
+func (s *Status) SetOwner(o *Owner) { s.ownerInfo = o }
+
+func (s *Status) openWindow(name string) {
+	if s.open != nil {
+		s.open(name)
+	}
+}
 
 // Update shows snap. It must run on Fyne's goroutine.
-func (s *Status) Update(snap scheduler.Snapshot) {
+func (s *Status) Update(snap view.Situation) {
 	s.snap = snap
 	loc, now := s.opts.Location, snap.Now
 	if now.IsZero() {
 		now = s.opts.Now()
 	}
-	s.banner.set(view.BannerFor(snap, loc))
+	banner := view.BannerFor(snap, loc)
+	s.banner.set(banner)
+	// The failing banner names the error and its message: the last run's line does not repeat
+	// them.
+	failingShown := banner.Severity == view.SeverityError && view.Failing(snap.Snapshot)
 
 	switch {
+	case snap.NoPortal:
+		s.next.SetText("Nothing runs until a portal is set up")
 	case snap.Paused:
 		s.next.SetText("Paused: nothing runs until you resume")
 	case !snap.Schedule.Enabled && snap.Next.IsZero():
 		s.next.SetText("The schedule is off")
+	case view.Stuck(snap.Snapshot):
+		s.next.SetText("None planned: scheduling is stuck")
 	case snap.Overdue():
-		s.next.SetText(view.Clock(snap.OverdueSlot, now, loc) + " — overdue by " +
-			strings.TrimSuffix(view.Relative(snap.OverdueSlot, now), " ago"))
+		due := view.Due(snap.OverdueSlot, now, loc)
+		s.next.SetText(strings.ToUpper(due[:1]) + due[1:] + " (" + view.Span(now.Sub(snap.OverdueSlot)) + " late)")
 	case snap.Next.IsZero():
 		s.next.SetText("No run is scheduled")
 	default:
@@ -130,9 +175,13 @@ func (s *Status) Update(snap scheduler.Snapshot) {
 		if at.IsZero() {
 			at = r.Started
 		}
+		outcome := runOutcome(r)
+		if failingShown && (r.Status == scheduler.StatusFailed || r.Status == scheduler.StatusInterrupted) {
+			outcome = "✗ " + string(r.Status) // the banner above says why
+		}
 		s.last.SetText(fmt.Sprintf("%s (%s) · %s · %s", view.Clock(at, now, loc), view.Relative(at, now),
-			runOutcome(r), view.Duration(r.Duration)))
-		setMessage(s.lastDetail, runDetail(r))
+			outcome, view.RunDuration(r)))
+		setMessage(s.lastDetail, runDetail(r, !failingShown))
 	}
 	if snap.LastSuccess != nil && snap.LastRun != nil && snap.LastSuccess.ID != snap.LastRun.ID {
 		s.orders.SetText(fmt.Sprintf("%s stored (last good scrape %s)", view.Plural(snap.Orders, "order", "orders"),
@@ -141,7 +190,7 @@ func (s *Status) Update(snap scheduler.Snapshot) {
 		s.orders.SetText(view.Plural(snap.Orders, "order", "orders") + " stored")
 	}
 
-	if len(snap.NextRuns) == 0 {
+	if len(snap.NextRuns) == 0 || snap.NoPortal {
 		s.upcoming.SetText("—")
 	} else {
 		parts := make([]string, len(snap.NextRuns))
@@ -149,6 +198,18 @@ func (s *Status) Update(snap scheduler.Snapshot) {
 			parts[i] = view.Clock(t, now, loc)
 		}
 		s.upcoming.SetText(strings.Join(parts, ", "))
+	}
+
+	if o := s.ownerInfo; o != nil {
+		s.owner.SetText(fmt.Sprintf("running since %s (up %s), process %d", view.Clock(o.Started, now, loc),
+			view.Uptime(now.Sub(o.Started)), o.PID))
+	} else {
+		s.owner.SetText("—")
+	}
+	if snap.NoPortal {
+		s.setup.Show()
+	} else {
+		s.setup.Hide()
 	}
 
 	if snap.Running != nil {
@@ -164,7 +225,11 @@ func (s *Status) Update(snap scheduler.Snapshot) {
 		s.cancel.Enable()
 	} else {
 		s.progressBox.Hide()
-		s.scrape.Enable()
+		if snap.NoPortal {
+			s.scrape.Disable() // nothing to scrape yet
+		} else {
+			s.scrape.Enable()
+		}
 	}
 	if snap.Paused {
 		s.pause.SetText("Resume")
@@ -194,8 +259,8 @@ func runOutcome(r *scheduler.Run) string {
 	}
 }
 
-// runDetail is a finished run's message and trigger.
-func runDetail(r *scheduler.Run) string {
+// runDetail is a finished run's trigger and, with message, its message.
+func runDetail(r *scheduler.Run, message bool) string {
 	var parts []string
 	if r.Trigger != "" {
 		parts = append(parts, string(r.Trigger)+" run")
@@ -203,7 +268,7 @@ func runDetail(r *scheduler.Run) string {
 	if r.LargeDrop {
 		parts = append(parts, "more than half of the orders disappeared")
 	}
-	if r.Message != "" && r.Status != scheduler.StatusSucceeded {
+	if message && r.Message != "" && r.Status != scheduler.StatusSucceeded {
 		parts = append(parts, r.Message)
 	}
 	return strings.Join(parts, " · ")
@@ -214,7 +279,7 @@ func (s *Status) onScrape() {
 	s.opts.call(0, s.act.ScrapeNow, func(err error) {
 		setMessage(s.message, ErrorText(err))
 		s.box.Refresh()
-		if err != nil && s.snap.Running == nil {
+		if err != nil && s.snap.Running == nil && !s.snap.NoPortal {
 			s.scrape.Enable()
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"worktray/app/view"
@@ -66,6 +67,19 @@ func errorLabel() *widget.Label {
 	return l
 }
 
+// setError shows text as an error (the theme's error colour) on l; "" hides l.
+func setError(l *widget.Label, text string) {
+	l.Importance = widget.DangerImportance
+	setMessage(l, text)
+}
+
+// setSuccess shows text as good news (the theme's success colour, never the error colour).
+func setSuccess(l *widget.Label, text string) {
+	l.Importance = widget.SuccessImportance
+	setMessage(l, text)
+}
+
+// setMessage sets l's text in its current colour; "" hides l.
 func setMessage(l *widget.Label, text string) {
 	l.SetText(text)
 	if text == "" {
@@ -87,10 +101,41 @@ func spacer(h float32) fyne.CanvasObject {
 	return r
 }
 
-// column is a table column: its title and width.
+// column is a table column: its title, its least width and, when not 0, its greatest width
+// (longer text is ellipsised).
 type column struct {
-	title string
-	width float32
+	title    string
+	width    float32
+	maxWidth float32
+}
+
+// maxFitRows is how many rows fitColumns measures: enough to see the table's usual content,
+// few enough to stay quick with 10,000 rows.
+const maxFitRows = 500
+
+// fitColumns sets each column of t to the width of its widest text, its title or a cell of the
+// first maxFitRows rows, within the column's least and greatest width, so that cells are not
+// cut off. text returns a cell's text.
+func fitColumns(t *widget.Table, cols []column, rows int, text func(row, col int) string) {
+	size := theme.TextSize()
+	pad := 2*theme.InnerPadding() + 2
+	bold := fyne.TextStyle{Bold: true}
+	for c, col := range cols {
+		w := max(col.width, fyne.MeasureText(col.title, size, bold).Width+pad)
+		seen := map[string]bool{}
+		for r := range min(rows, maxFitRows) {
+			s := text(r, c)
+			if seen[s] {
+				continue
+			}
+			seen[s] = true
+			w = max(w, fyne.MeasureText(s, size, fyne.TextStyle{}).Width+pad)
+		}
+		if col.maxWidth > 0 {
+			w = min(w, col.maxWidth)
+		}
+		t.SetColumnWidth(c, w)
+	}
 }
 
 // newTable is a table of rows() rows of cols, with bold column titles and ellipsised cells that

@@ -41,6 +41,8 @@ const (
 	WindowHistory  = "history"
 	WindowOrders   = "orders"
 	WindowSettings = "settings"
+	// WindowPortal is the settings window at its Portal tab ("Set up your portal…").
+	WindowPortal = "portal"
 )
 
 // Config configures the tray.
@@ -54,6 +56,12 @@ type Config struct {
 	Log  *slog.Logger
 	// Location is the zone times are shown in (default time.Local).
 	Location *time.Location
+	// PortalSetUp reports whether a portal is set up (a portal URL is saved); nil means it is.
+	// While it is not, the tray shows its "Set up your portal…" state and item. The tray calls
+	// it on its event loop at every refresh (every scheduler event, scheduler.
+	// EventSettingsChanged included), so it must be quick (a store read); an error is logged
+	// and counts as set up.
+	PortalSetUp func() (bool, error)
 	// BusAddress is the session bus; empty means $DBUS_SESSION_BUS_ADDRESS or
 	// $XDG_RUNTIME_DIR/bus. With no bus there is no tray and the status window opens instead.
 	BusAddress string
@@ -73,6 +81,8 @@ type Tray struct {
 	// meaningless until rendered is true.
 	shown    menuView
 	rendered bool
+	// activate carries left clicks on the icon (SNI Activate) to the loop.
+	activate chan struct{}
 }
 
 // menuView is what the tray shows for one snapshot: everything of the icon and the menu that
@@ -83,19 +93,23 @@ type menuView struct {
 	Icon    assets.TrayState // which icon
 	// PauseTitle and PauseTooltip label the item that pauses or resumes scheduled scrapes.
 	PauseTitle, PauseTooltip string
-	// ScrapeEnabled is false while a run goes: "Scrape now" would only answer "already running".
+	// ScrapeEnabled is false while a run goes ("Scrape now" would only answer "already
+	// running") and while no portal is set up (there is nothing to scrape).
 	ScrapeEnabled bool
+	// Setup shows the "Set up your portal…" item: no portal is set up.
+	Setup bool
 }
 
 // menuViewOf returns what the tray shows for s, with times in loc. It is pure.
-func menuViewOf(s scheduler.Snapshot, loc *time.Location) menuView {
+func menuViewOf(s view.Situation, loc *time.Location) menuView {
 	v := menuView{
 		Line:          view.StatusLine(s, loc),
 		Tooltip:       view.Tooltip(s, loc),
 		Icon:          view.State(s),
 		PauseTitle:    "Pause",
 		PauseTooltip:  "Pause scheduled scrapes",
-		ScrapeEnabled: s.Running == nil,
+		ScrapeEnabled: s.Running == nil && !s.NoPortal,
+		Setup:         s.NoPortal,
 	}
 	if s.Paused {
 		v.PauseTitle, v.PauseTooltip = "Resume", "Resume scheduled scrapes"
@@ -111,24 +125,28 @@ type menu interface {
 	setIcon(state assets.TrayState)
 	setPause(title, tooltip string)
 	setScrapeEnabled(enabled bool)
+	setSetupVisible(visible bool)
 }
 
 // menuItem names a clickable item of the tray menu.
 type menuItem int
 
 const (
-	itemScrape menuItem = iota
+	itemSetup menuItem = iota
+	itemScrape
 	itemPause
 	itemStatus
 	itemHistory
 	itemOrders
 	itemSettings
 	itemQuit
+	// itemActivate is a left click on the icon itself (SNI Activate): it opens the status window.
+	itemActivate
 )
 
 // clicks are the click channels of the menu items, one per item; the loop receives from them.
 type clicks struct {
-	scrape, pause, status, history, orders, settings, quit <-chan struct{}
+	setup, scrape, pause, status, history, orders, settings, quit <-chan struct{}
 }
 
 // New returns a tray; Run shows it.
@@ -142,7 +160,16 @@ func New(cfg Config) (*Tray, error) {
 	if cfg.Location == nil {
 		cfg.Location = time.Local
 	}
-	return &Tray{cfg: cfg, log: cfg.Log}, nil
+	return &Tray{cfg: cfg, log: cfg.Log, activate: make(chan struct{}, 1)}, nil
+}
+
+// onActivate is systray's callback for a left click on the icon; it runs on the D-Bus
+// goroutine, so it only hands the click to the loop.
+func (t *Tray) onActivate() {
+	select {
+	case t.activate <- struct{}{}:
+	default: // a click is already waiting
+	}
 }
 
 // systrayOnce guards fyne.io/systray's process-global state: one tray per process.
@@ -176,6 +203,9 @@ func (t *Tray) Run(ctx context.Context) error {
 
 	ready := make(chan struct{})
 	var c clicks
+	// A left click on the icon opens the status window (SNI Activate); a right click still
+	// shows the menu. Set before the item registers: it makes ItemIsMenu false.
+	systray.SetOnTapped(t.onActivate)
 	start, end := systray.RunWithExternalLoop(func() {
 		t.menu, c = t.build()
 		close(ready)
@@ -205,6 +235,8 @@ func (t *Tray) build() (*systrayMenu, clicks) {
 	systray.SetTitle("worktray")
 	m := &systrayMenu{status: systray.AddMenuItem("worktray", "")}
 	m.status.Disable()
+	m.setup = systray.AddMenuItem("Set up your portal…", "Enter the portal's address and your sign-in")
+	m.setup.Hide()
 	systray.AddSeparator()
 	m.scrape = systray.AddMenuItem("Scrape now", "Scrape the portal now")
 	m.pause = systray.AddMenuItem("Pause", "Pause scheduled scrapes")
@@ -216,6 +248,7 @@ func (t *Tray) build() (*systrayMenu, clicks) {
 	systray.AddSeparator()
 	quit := systray.AddMenuItem("Quit", "Stop worktray (no more scheduled scrapes)")
 	return m, clicks{
+		setup:    m.setup.ClickedCh,
 		scrape:   m.scrape.ClickedCh,
 		pause:    m.pause.ClickedCh,
 		status:   showStatus.ClickedCh,
@@ -228,7 +261,15 @@ func (t *Tray) build() (*systrayMenu, clicks) {
 
 // systrayMenu is the menu on fyne.io/systray.
 type systrayMenu struct {
-	status, scrape, pause *systray.MenuItem
+	status, setup, scrape, pause *systray.MenuItem
+}
+
+func (m *systrayMenu) setSetupVisible(visible bool) {
+	if visible {
+		m.setup.Show()
+	} else {
+		m.setup.Hide()
+	}
 }
 
 func (m *systrayMenu) setStatusLine(line string)      { m.status.SetTitle(line) }
@@ -259,13 +300,13 @@ func (t *Tray) loop(ctx context.Context, c clicks) error {
 		wakeC <-chan time.Time
 	)
 	refresh := func() {
-		snap := t.cfg.Scheduler.Snapshot()
+		snap := t.situation()
 		t.render(snap)
 		if wake != nil {
 			wake.Stop()
 		}
 		wakeC = nil
-		if d, ok := nextChange(snap); ok {
+		if d, ok := nextChange(snap.Snapshot); ok {
 			wake = time.NewTimer(d)
 			wakeC = wake.C
 		}
@@ -301,6 +342,10 @@ func (t *Tray) loop(ctx context.Context, c clicks) error {
 			refresh()
 		case <-wakeC:
 			refresh()
+		case <-t.activate:
+			click(itemActivate)
+		case <-c.setup:
+			click(itemSetup)
 		case <-c.scrape:
 			click(itemScrape)
 		case <-c.pause:
@@ -341,8 +386,10 @@ func (t *Tray) click(ctx context.Context, it menuItem) (changed bool) {
 			t.log.Error("pause or resume from the tray", "err", err)
 		}
 		return true
-	case itemStatus:
+	case itemStatus, itemActivate:
 		t.show(WindowStatus)
+	case itemSetup:
+		t.show(WindowPortal)
 	case itemHistory:
 		t.show(WindowHistory)
 	case itemOrders:
@@ -357,16 +404,37 @@ func (t *Tray) click(ctx context.Context, it menuItem) (changed bool) {
 }
 
 // nextChange returns how long until the snapshot changes with no event: just after the next
-// slot (the status line then names the following one or says overdue).
+// slot (the status line then names the following one or says overdue) or the pending retry,
+// whichever comes first.
 func nextChange(s scheduler.Snapshot) (time.Duration, bool) {
-	if s.Next.IsZero() || s.Running != nil {
+	if s.Running != nil {
 		return 0, false
 	}
-	return max(s.Next.Sub(s.Now)+2*time.Second, time.Second), true
+	at := s.Next
+	if !s.RetryAt.IsZero() && (at.IsZero() || s.RetryAt.Before(at)) {
+		at = s.RetryAt
+	}
+	if at.IsZero() {
+		return 0, false
+	}
+	return max(at.Sub(s.Now)+2*time.Second, time.Second), true
+}
+
+// situation reads a fresh snapshot and whether a portal is set up.
+func (t *Tray) situation() view.Situation {
+	sit := view.Situation{Snapshot: t.cfg.Scheduler.Snapshot()}
+	if t.cfg.PortalSetUp != nil {
+		ok, err := t.cfg.PortalSetUp()
+		if err != nil {
+			t.log.Error("reading whether a portal is set up", "err", err)
+		}
+		sit.NoPortal = err == nil && !ok
+	}
+	return sit
 }
 
 // render shows a snapshot, touching only what changed since the last render.
-func (t *Tray) render(s scheduler.Snapshot) {
+func (t *Tray) render(s view.Situation) {
 	v := menuViewOf(s, t.cfg.Location)
 	old, all := t.shown, !t.rendered
 	if all || v.Line != old.Line {
@@ -383,6 +451,9 @@ func (t *Tray) render(s scheduler.Snapshot) {
 	}
 	if all || v.ScrapeEnabled != old.ScrapeEnabled {
 		t.menu.setScrapeEnabled(v.ScrapeEnabled)
+	}
+	if all || v.Setup != old.Setup {
+		t.menu.setSetupVisible(v.Setup)
 	}
 	t.shown, t.rendered = v, true
 }

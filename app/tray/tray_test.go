@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"worktray/app/view"
 	"worktray/assets"
 	"worktray/scheduler"
 )
@@ -67,21 +68,21 @@ func TestMenuViewOf(t *testing.T) {
 			Line: "Scraping now · Last 08:30 ✓ 52 orders", Tooltip: "worktray: Scraping now · Last 08:30 ✓ 52 orders",
 			Icon: assets.TrayRunning, PauseTitle: "Resume", PauseTooltip: "Resume scheduled scrapes", ScrapeEnabled: false}},
 		{"failing", failing, menuView{
-			Line: "Next 10:30 · Last 09:31 ✗ login failed", Tooltip: "worktray: Next 10:30 · Last 09:31 ✗ login failed",
+			Line: "Next 10:30 · Last 09:31 ✗ the portal refused the sign-in", Tooltip: "worktray: Next 10:30 · Last 09:31 ✗ the portal refused the sign-in",
 			Icon: assets.TrayFailing, PauseTitle: "Pause", PauseTooltip: "Pause scheduled scrapes", ScrapeEnabled: true}},
 		{"overdue", overdue, menuView{
-			Line: "Overdue since 09:30 · Last 08:30 ✓ 52 orders", Tooltip: "worktray: Overdue since 09:30 · Last 08:30 ✓ 52 orders",
+			Line: "Scrape due at 09:30, not started yet · Last 08:30 ✓ 52 orders", Tooltip: "worktray: Scrape due at 09:30, not started yet · Last 08:30 ✓ 52 orders",
 			Icon: assets.TrayOverdue, PauseTitle: "Pause", PauseTooltip: "Pause scheduled scrapes", ScrapeEnabled: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := menuViewOf(tt.snap, london); got != tt.want {
+			if got := menuViewOf(view.Situation{Snapshot: tt.snap}, london); got != tt.want {
 				t.Errorf("menuViewOf =\n  %+v\nwant\n  %+v", got, tt.want)
 			}
 		})
 	}
 	// Times are shown in the configured zone, not in UTC.
-	if got := menuViewOf(idle, mustZone("Asia/Kolkata")).Line; got != "Next 16:00 · Last 15:00 ✓ 52 orders" {
+	if got := menuViewOf(view.Situation{Snapshot: idle}, mustZone("Asia/Kolkata")).Line; got != "Next 16:00 · Last 15:00 ✓ 52 orders" {
 		t.Errorf("status line in Kolkata = %q", got)
 	}
 }
@@ -91,21 +92,21 @@ func TestRenderTouchesOnlyWhatChanged(t *testing.T) {
 	tr := newTestTray(t, &fakeScheduler{}, nil)
 	tr.menu = m
 
-	tr.render(idle)
+	tr.render(view.Situation{Snapshot: idle})
 	want := []string{
 		"line Next 10:30 · Last 09:30 ✓ 52 orders", "tooltip worktray: Next 10:30 · Last 09:30 ✓ 52 orders",
-		"icon idle", "pause Pause|Pause scheduled scrapes", "scrape enabled",
+		"icon idle", "pause Pause|Pause scheduled scrapes", "scrape enabled", "setup hidden",
 	}
 	if got := m.take(); !slices.Equal(got, want) {
 		t.Errorf("first render: %q, want everything: %q", got, want)
 	}
 
-	tr.render(idle)
+	tr.render(view.Situation{Snapshot: idle})
 	if got := m.take(); len(got) != 0 {
 		t.Errorf("rendering the same snapshot again sent %q, want nothing", got)
 	}
 
-	tr.render(paused)
+	tr.render(view.Situation{Snapshot: paused})
 	want = []string{
 		"line Paused · Last 09:30 ✓ 52 orders", "tooltip worktray: Paused · Last 09:30 ✓ 52 orders",
 		"icon paused", "pause Resume|Resume scheduled scrapes",
@@ -117,14 +118,14 @@ func TestRenderTouchesOnlyWhatChanged(t *testing.T) {
 	// The same line and icon, a different Paused: only the pause item changes.
 	runningPaused, runningOnly := running, running
 	runningPaused.Paused = true
-	tr.render(runningPaused)
+	tr.render(view.Situation{Snapshot: runningPaused})
 	m.take()
-	tr.render(runningOnly)
+	tr.render(view.Situation{Snapshot: runningOnly})
 	if got, want := m.take(), []string{"pause Pause|Pause scheduled scrapes"}; !slices.Equal(got, want) {
 		t.Errorf("running paused → running: %q, want %q", got, want)
 	}
 
-	tr.render(idle)
+	tr.render(view.Situation{Snapshot: idle})
 	if got := m.take(); !slices.Contains(got, "scrape enabled") || !slices.Contains(got, "icon idle") {
 		t.Errorf("running → idle: %q, want the scrape item enabled and the idle icon", got)
 	}
@@ -132,9 +133,9 @@ func TestRenderTouchesOnlyWhatChanged(t *testing.T) {
 	m2 := &fakeMenu{}
 	tr2 := newTestTray(t, &fakeScheduler{}, nil)
 	tr2.menu = m2
-	tr2.render(running)
-	if got := m2.take(); len(got) != 5 || !slices.Contains(got, "scrape disabled") {
-		t.Errorf("first render while running: %q, want all five updates with the scrape item disabled", got)
+	tr2.render(view.Situation{Snapshot: running})
+	if got := m2.take(); len(got) != 6 || !slices.Contains(got, "scrape disabled") {
+		t.Errorf("first render while running: %q, want all six updates with the scrape item disabled", got)
 	}
 }
 
@@ -167,6 +168,8 @@ func TestClick(t *testing.T) {
 		{name: "window fails", item: itemHistory, snap: idle, showErr: errBoom,
 			wantCalls: []string{"show history"}, wantError: "opening a window"},
 		{name: "quit", item: itemQuit, snap: idle, wantCalls: []string{"quit"}},
+		{name: "set up your portal", item: itemSetup, snap: idle, wantCalls: []string{"show portal"}},
+		{name: "left click on the icon", item: itemActivate, snap: idle, wantCalls: []string{"show status"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -391,7 +394,7 @@ func newClicks() (clicks, func(menuItem)) {
 	for i := range chans {
 		chans[i] = make(chan struct{})
 	}
-	c := clicks{scrape: chans[itemScrape], pause: chans[itemPause], status: chans[itemStatus], history: chans[itemHistory],
+	c := clicks{setup: chans[itemSetup], scrape: chans[itemScrape], pause: chans[itemPause], status: chans[itemStatus], history: chans[itemHistory],
 		orders: chans[itemOrders], settings: chans[itemSettings], quit: chans[itemQuit]}
 	return c, func(it menuItem) { chans[it] <- struct{}{} }
 }
@@ -537,6 +540,13 @@ func (m *fakeMenu) setStatusLine(line string)      { m.add("line " + line) }
 func (m *fakeMenu) setTooltip(tip string)          { m.add("tooltip " + tip) }
 func (m *fakeMenu) setIcon(state assets.TrayState) { m.add("icon " + string(state)) }
 func (m *fakeMenu) setPause(title, tooltip string) { m.add("pause " + title + "|" + tooltip) }
+func (m *fakeMenu) setSetupVisible(visible bool) {
+	if visible {
+		m.add("setup shown")
+	} else {
+		m.add("setup hidden")
+	}
+}
 func (m *fakeMenu) setScrapeEnabled(enabled bool) {
 	if enabled {
 		m.add("scrape enabled")
@@ -610,4 +620,63 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	if !poll(cond) {
 		t.Fatalf("timed out waiting for %s", what)
 	}
+}
+
+func TestMenuViewOfSetupAndStuck(t *testing.T) {
+	setup := menuViewOf(view.Situation{Snapshot: idle, NoPortal: true}, london)
+	want := menuView{Line: "Set up your portal to start scraping", Tooltip: "worktray: Set up your portal to start scraping",
+		Icon: assets.TraySetup, PauseTitle: "Pause", PauseTooltip: "Pause scheduled scrapes", ScrapeEnabled: false, Setup: true}
+	if setup != want {
+		t.Errorf("no portal:\n  %+v\nwant\n  %+v", setup, want)
+	}
+	stuck := idle
+	stuck.Next, stuck.Stuck = time.Time{}, "the next slot could not be claimed: disk full"
+	v := menuViewOf(view.Situation{Snapshot: stuck}, london)
+	if v.Icon != assets.TrayStuck || v.Line != "Scheduling stuck: the next slot could not be claimed: disk full · Last 09:30 ✓ 52 orders" || v.Setup {
+		t.Errorf("stuck: %+v", v)
+	}
+	missedRetry := failing
+	missedRetry.RetryAt = at(9, 50)
+	missedRetry.LastMissed = &scheduler.Run{Status: scheduler.StatusMissed, MissedSlots: []time.Time{at(6, 30), at(7, 30), at(8, 30)}}
+	if got := menuViewOf(view.Situation{Snapshot: missedRetry}, london).Line; got != "Next 10:30 · retry 09:50 · 3 slots missed (06:30–08:30) · Last 09:31 ✗ the portal refused the sign-in" {
+		t.Errorf("missed slots and a retry: %q", got)
+	}
+}
+
+// TestLoopSetupStateAndActivate: with no portal the tray shows the setup state and item, whose
+// click opens the settings at the Portal tab; the settings event of a saved portal renders it at
+// once; a left click on the icon opens the status window.
+func TestLoopSetupStateAndActivate(t *testing.T) {
+	s := &fakeScheduler{snap: idle}
+	m := &fakeMenu{}
+	tr := newTestTray(t, s, nil)
+	tr.cfg.ShowWindow = func(name string) error { s.record("show " + name); return nil }
+	var mu sync.Mutex
+	setUp := false
+	tr.cfg.PortalSetUp = func() (bool, error) { mu.Lock(); defer mu.Unlock(); return setUp, nil }
+	tr.menu = m
+	c, send := newClicks()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() { _ = tr.loop(ctx, c) }()
+
+	m.waitFor(t, "setup shown")
+	if got := m.take(); !slices.Contains(got, "icon setup") || !slices.Contains(got, "scrape disabled") ||
+		!slices.Contains(got, "line Set up your portal to start scraping") {
+		t.Errorf("no portal: %q", got)
+	}
+	send(itemSetup)
+	s.waitCalls(t, "show portal")
+
+	mu.Lock()
+	setUp = true
+	mu.Unlock()
+	s.publish(scheduler.Event{Kind: scheduler.EventSettingsChanged, At: now, Message: "portal"})
+	m.waitFor(t, "setup hidden")
+	if got := m.take(); !slices.Contains(got, "icon idle") || !slices.Contains(got, "scrape enabled") {
+		t.Errorf("after the portal was set up: %q", got)
+	}
+
+	tr.onActivate()
+	s.waitCalls(t, "show portal", "show status")
 }

@@ -3,10 +3,12 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
 	"worktray/app/screens"
+	"worktray/app/view"
 	"worktray/control"
 	"worktray/notify"
 	"worktray/scheduler"
@@ -20,10 +22,17 @@ type ControlBackend struct {
 
 var _ Backend = ControlBackend{}
 
-// Snapshot implements Backend.
-func (b ControlBackend) Snapshot(ctx context.Context) (scheduler.Snapshot, error) {
+// State implements Backend: the owner's status, which says whether a portal is set up.
+func (b ControlBackend) State(ctx context.Context) (view.Situation, *screens.Owner, error) {
 	st, err := b.C.Status(ctx)
-	return st.Snapshot, err
+	if err != nil {
+		return view.Situation{}, nil, err
+	}
+	var owner *screens.Owner
+	if st.Owner != nil {
+		owner = &screens.Owner{PID: st.Owner.PID, Started: st.Owner.Started}
+	}
+	return view.Situation{Snapshot: st.Snapshot, NoPortal: st.NeedsSetup}, owner, nil
 }
 
 // Follow implements Backend.
@@ -67,28 +76,57 @@ func (b ControlBackend) Orders(ctx context.Context, removed bool) ([]scheduler.O
 	return b.C.Orders(ctx, removed)
 }
 
-// Schedule implements screens.SettingsBackend.
-func (b ControlBackend) Schedule(ctx context.Context) (scheduler.Schedule, error) {
-	info, err := b.C.Schedule(ctx)
-	return info.Schedule, err
+// OrderHistory implements screens.OrdersSource.
+func (b ControlBackend) OrderHistory(ctx context.Context, portalID string) ([]scheduler.OrderChange, error) {
+	return b.C.OrderHistory(ctx, portalID)
 }
 
-// SaveSchedule implements screens.SettingsBackend.
-func (b ControlBackend) SaveSchedule(ctx context.Context, s scheduler.Schedule) error {
-	_, err := b.C.SetSchedule(ctx, s)
+// MarkSeen implements screens.OrdersSource.
+func (b ControlBackend) MarkSeen(ctx context.Context, portalIDs ...string) error {
+	_, err := b.C.MarkSeen(ctx, portalIDs...)
 	return err
+}
+
+// MarkAllSeen implements screens.OrdersSource.
+func (b ControlBackend) MarkAllSeen(ctx context.Context) error {
+	_, err := b.C.MarkAllSeen(ctx)
+	return err
+}
+
+// stale turns the control API's refusal of a write at an old revision into the settings
+// window's ErrStaleSettings (both stay visible to errors.Is).
+func stale(err error) error {
+	if errors.Is(err, store.ErrStaleRevision) {
+		return fmt.Errorf("%w (%w)", screens.ErrStaleSettings, err)
+	}
+	return err
+}
+
+// Schedule implements screens.SettingsBackend.
+func (b ControlBackend) Schedule(ctx context.Context) (scheduler.Schedule, screens.Revision, error) {
+	info, err := b.C.Schedule(ctx)
+	return info.Schedule, screens.Revision(info.Revision), err
+}
+
+// SaveSchedule implements screens.SettingsBackend: the owner refuses it if the schedule was
+// saved elsewhere since revision rev.
+func (b ControlBackend) SaveSchedule(ctx context.Context, s scheduler.Schedule, rev screens.Revision) (screens.Revision, error) {
+	info, err := b.C.SetScheduleAt(ctx, s, uint64(rev))
+	return screens.Revision(info.Revision), stale(err)
 }
 
 // Portal implements screens.SettingsBackend.
 func (b ControlBackend) Portal(ctx context.Context) (screens.Portal, error) {
 	p, err := b.C.Portal(ctx)
-	return screens.Portal{URL: p.URL, Profile: p.Profile, Username: p.Username, PasswordSet: p.PasswordSet}, err
+	return screens.Portal{URL: p.URL, Profile: p.Profile, Username: p.Username, PasswordSet: p.PasswordSet,
+		Revision: screens.Revision(p.Revision)}, err
 }
 
-// SavePortal implements screens.SettingsBackend.
-func (b ControlBackend) SavePortal(ctx context.Context, p screens.PortalChange) error {
-	_, err := b.C.SetPortal(ctx, control.PortalInput{URL: p.URL, Profile: p.Profile, Username: p.Username, Password: p.Password})
-	return err
+// SavePortal implements screens.SettingsBackend: PortalInput leaves empty fields as they are,
+// and the owner refuses the write if the portal settings were saved elsewhere since rev.
+func (b ControlBackend) SavePortal(ctx context.Context, p screens.PortalChange, rev screens.Revision) (screens.Revision, error) {
+	info, err := b.C.SetPortalAt(ctx, control.PortalInput{URL: p.URL, Profile: p.Profile, Username: p.Username, Password: p.Password}, uint64(rev))
+	return screens.Revision(info.Revision), stale(err)
 }
 
 // TestLogin implements screens.SettingsBackend.
@@ -111,20 +149,55 @@ func (b ControlBackend) Alerts(ctx context.Context) (screens.Alerts, error) {
 			return screens.Alerts{}, fmt.Errorf("reading the alert settings: %w", err)
 		}
 	}
-	return screens.Alerts{Settings: s, KeysSet: info.PushoverKeysSet}, nil
+	return screens.Alerts{Settings: s, KeysSet: info.PushoverKeysSet, Revision: screens.Revision(info.Revision)}, nil
 }
 
-// SaveAlerts implements screens.SettingsBackend.
-func (b ControlBackend) SaveAlerts(ctx context.Context, a screens.AlertsChange) error {
-	s := a.Settings
-	_, err := b.C.SetAlerts(ctx, control.AlertsInput{
-		PushoverEnabled: &s.PushoverEnabled, DesktopEnabled: &s.DesktopEnabled,
-		FailureThreshold: &s.FailureThreshold, RenotifyMinutes: &s.RenotifyMinutes,
-		QuietEnabled: &s.QuietEnabled, QuietFrom: &s.QuietFrom, QuietTo: &s.QuietTo, QuietZone: &s.QuietZone,
-		NewOrdersDesktop: &s.NewOrdersDesktop, NewOrdersPushover: &s.NewOrdersPushover, LargeDropAlert: &s.LargeDropAlert,
-		PushoverToken: a.Token, PushoverUserKey: a.UserKey,
-	})
-	return err
+// SaveAlerts implements screens.SettingsBackend: only the fields that differ from the settings
+// as loaded go to the owner (AlertsInput leaves nil fields as they are).
+func (b ControlBackend) SaveAlerts(ctx context.Context, a screens.AlertsChange, rev screens.Revision) (screens.Revision, error) {
+	info, err := b.C.SetAlertsAt(ctx, AlertsInput(a), uint64(rev))
+	return screens.Revision(info.Revision), stale(err)
+}
+
+// AlertsInput is the partial update of an alerts change: a pointer for each field that differs
+// from the base, and the keys that are set.
+func AlertsInput(a screens.AlertsChange) control.AlertsInput {
+	s, old := a.Settings, a.Base
+	in := control.AlertsInput{PushoverToken: a.Token, PushoverUserKey: a.UserKey}
+	if s.PushoverEnabled != old.PushoverEnabled {
+		in.PushoverEnabled = &s.PushoverEnabled
+	}
+	if s.DesktopEnabled != old.DesktopEnabled {
+		in.DesktopEnabled = &s.DesktopEnabled
+	}
+	if s.FailureThreshold != old.FailureThreshold {
+		in.FailureThreshold = &s.FailureThreshold
+	}
+	if s.RenotifyMinutes != old.RenotifyMinutes {
+		in.RenotifyMinutes = &s.RenotifyMinutes
+	}
+	if s.QuietEnabled != old.QuietEnabled {
+		in.QuietEnabled = &s.QuietEnabled
+	}
+	if s.QuietFrom != old.QuietFrom {
+		in.QuietFrom = &s.QuietFrom
+	}
+	if s.QuietTo != old.QuietTo {
+		in.QuietTo = &s.QuietTo
+	}
+	if s.QuietZone != old.QuietZone {
+		in.QuietZone = &s.QuietZone
+	}
+	if s.NewOrdersDesktop != old.NewOrdersDesktop {
+		in.NewOrdersDesktop = &s.NewOrdersDesktop
+	}
+	if s.NewOrdersPushover != old.NewOrdersPushover {
+		in.NewOrdersPushover = &s.NewOrdersPushover
+	}
+	if s.LargeDropAlert != old.LargeDropAlert {
+		in.LargeDropAlert = &s.LargeDropAlert
+	}
+	return in
 }
 
 // SendTestAlert implements screens.SettingsBackend.
@@ -136,12 +209,13 @@ func (b ControlBackend) SendTestAlert(ctx context.Context) (string, error) {
 }
 
 // Retention implements screens.SettingsBackend.
-func (b ControlBackend) Retention(ctx context.Context) (store.Retention, error) {
-	return b.C.Retention(ctx)
+func (b ControlBackend) Retention(ctx context.Context) (store.Retention, screens.Revision, error) {
+	info, err := b.C.RetentionInfo(ctx)
+	return info.Retention, screens.Revision(info.Revision), err
 }
 
 // SaveRetention implements screens.SettingsBackend.
-func (b ControlBackend) SaveRetention(ctx context.Context, r store.Retention) error {
-	_, err := b.C.SetRetention(ctx, r)
-	return err
+func (b ControlBackend) SaveRetention(ctx context.Context, r store.Retention, rev screens.Revision) (screens.Revision, error) {
+	info, err := b.C.SetRetentionAt(ctx, r, uint64(rev))
+	return screens.Revision(info.Revision), stale(err)
 }

@@ -13,7 +13,7 @@ import (
 	"worktray/paths"
 )
 
-// Main runs `worktray ui [status|history|orders|settings]` and returns the exit code. Started
+// Main runs `worktray ui [status|history|orders|settings|portal]` and returns the exit code. Started
 // by the owner (--from-owner) it is the windows process and reads window commands on standard
 // input. Started by hand it asks the running owner to show the window, so that there is only
 // ever one windows process; when the owner is headless or not running it shows the window

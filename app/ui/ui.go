@@ -14,6 +14,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/url"
 	"os/exec"
 	"slices"
 	"strings"
@@ -26,6 +27,7 @@ import (
 	"worktray/app/autostart"
 	"worktray/app/launcher"
 	"worktray/app/screens"
+	"worktray/app/view"
 	"worktray/assets"
 	"worktray/scheduler"
 )
@@ -36,8 +38,9 @@ type Backend interface {
 	screens.HistorySource
 	screens.OrdersSource
 	screens.SettingsBackend
-	// Snapshot returns the scheduler's state now.
-	Snapshot(ctx context.Context) (scheduler.Snapshot, error)
+	// State returns the scheduler's state now, whether a portal is set up, and the owner (nil
+	// when none runs).
+	State(ctx context.Context) (view.Situation, *screens.Owner, error)
 	// Follow calls fn for every scheduler event until ctx is done or the stream ends. It
 	// blocks; fn is called on Follow's goroutine.
 	Follow(ctx context.Context, fn func(scheduler.Event)) error
@@ -72,7 +75,8 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("worktray.png", assets.App()))
-	w := &windows{app: a, be: opts.Backend, opts: opts, open: map[string]fyne.Window{}}
+	followDesktopTheme(a)
+	w := &windows{app: a, be: opts.Backend, opts: opts, open: map[string]fyne.Window{}, orderWindows: map[string]fyne.Window{}}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -97,6 +101,9 @@ type windows struct {
 	be   Backend
 	opts Options
 	open map[string]fyne.Window
+	// orderWindows are the open order detail windows by "order PORTALID"; they close with the
+	// last main window.
+	orderWindows map[string]fyne.Window
 
 	status   *screens.Status
 	history  *screens.History
@@ -120,9 +127,9 @@ func (w *windows) show(name string) {
 	)
 	switch name {
 	case "status":
-		title, size = "worktray — Status", fyne.NewSize(620, 440)
+		title, size = "worktray — Status", fyne.NewSize(660, 460)
 		win = w.app.NewWindow(title)
-		w.status = screens.NewStatus(w.be, w.screenOptions())
+		w.status = screens.NewStatus(w.be, w.screenOptions(), w.show)
 		win.SetContent(w.status.Content())
 		go w.refreshStatus()
 	case "history":
@@ -133,13 +140,30 @@ func (w *windows) show(name string) {
 		win.SetContent(w.history.Content())
 		w.history.Load()
 	case "orders":
-		title, size = "worktray — Work orders", fyne.NewSize(1000, 600)
+		title, size = "worktray — Work orders", fyne.NewSize(1240, 720)
 		win = w.app.NewWindow(title)
 		w.orders = screens.NewOrders(w.be, w.screenOptions())
-		w.orders.SaveCSV = func(suggested string, write func(io.Writer) error) { saveFile(win, suggested, write) }
+		w.orders.SaveCSV = func(suggested string, write func(io.Writer) error, done func(string, error)) {
+			saveFile(win, suggested, write, done)
+		}
+		w.orders.OpenURL = w.openURL
+		w.orders.ShowDetail = w.showOrder
 		win.SetContent(w.orders.Content())
 		w.orders.Load()
-	case "settings":
+	case "settings", "portal":
+		if old, ok := w.open["settings"]; ok {
+			if name == "portal" {
+				w.settings.SelectTab(1)
+			}
+			old.Show()
+			old.RequestFocus()
+			return
+		}
+		tab := 0
+		if name == "portal" {
+			tab = 1
+		}
+		name = "settings"
 		title, size = "worktray — Settings", fyne.NewSize(760, 640)
 		win = w.app.NewWindow(title)
 		var login screens.Toggle
@@ -149,6 +173,7 @@ func (w *windows) show(name string) {
 		w.settings = screens.NewSettings(w.be, screens.SettingsOptions{Options: w.screenOptions(),
 			StartAtLogin: login, DataDir: w.opts.DataDir, LogDir: w.opts.LogDir, OpenFolder: openWithDesktop})
 		win.SetContent(w.settings.Content())
+		w.settings.SelectTab(tab)
 		w.settings.Load()
 	}
 	win.Resize(size)
@@ -165,6 +190,9 @@ func (w *windows) show(name string) {
 			w.settings = nil
 		}
 		if len(w.open) == 0 {
+			for _, ow := range w.orderWindows {
+				ow.Close()
+			}
 			w.app.Quit()
 		}
 	})
@@ -172,6 +200,34 @@ func (w *windows) show(name string) {
 	win.Show()
 	setWMClass(win)
 	w.opts.Log.Debug("window shown", "window", name)
+}
+
+// showOrder shows an order's detail view in a window of its own, one per order: opening the
+// same order again brings its window forward with fresh content.
+func (w *windows) showOrder(title string, d *screens.OrderDetail) {
+	key := "order " + d.Order().PortalID
+	if win, ok := w.orderWindows[key]; ok {
+		win.SetContent(d.Content())
+		win.Show()
+		win.RequestFocus()
+		return
+	}
+	win := w.app.NewWindow(title + " — worktray")
+	win.SetContent(d.Content())
+	win.Resize(fyne.NewSize(720, 760))
+	win.SetOnClosed(func() { delete(w.orderWindows, key) })
+	w.orderWindows[key] = win
+	win.Show()
+}
+
+// openURL opens a web address with the desktop's URL handler (Fyne's OpenURL: xdg-open on
+// Linux).
+func (w *windows) openURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	return w.app.OpenURL(u)
 }
 
 // follow keeps the windows current: it follows the owner's event stream (reconnecting when the
@@ -211,6 +267,13 @@ func (w *windows) follow(ctx context.Context) {
 			return
 		case ev := <-events:
 			w.refreshStatus()
+			if ev.Kind == scheduler.EventScheduleChanged || ev.Kind == scheduler.EventSettingsChanged {
+				fyne.Do(func() {
+					if w.settings != nil {
+						w.settings.Reload()
+					}
+				})
+			}
 			if ev.Kind == scheduler.EventRunFinished || ev.Kind == scheduler.EventSlotsMissed {
 				fyne.Do(func() {
 					if w.history != nil {
@@ -232,7 +295,7 @@ func (w *windows) follow(ctx context.Context) {
 func (w *windows) refreshStatus() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	snap, err := w.be.Snapshot(ctx)
+	sit, owner, err := w.be.State(ctx)
 	fyne.Do(func() {
 		if w.status == nil {
 			return
@@ -242,7 +305,8 @@ func (w *windows) refreshStatus() {
 			return
 		}
 		w.status.SetError("")
-		w.status.Update(snap)
+		w.status.SetOwner(owner)
+		w.status.Update(sit)
 	})
 }
 
@@ -269,22 +333,19 @@ func openWithDesktop(path string) error {
 	return nil
 }
 
-// saveFile asks where to save and writes there.
-func saveFile(win fyne.Window, suggested string, write func(io.Writer) error) {
+// saveFile asks where to save, writes there and tells done the path written or the error ("" and
+// nil when the user canceled).
+func saveFile(win fyne.Window, suggested string, write func(io.Writer) error, done func(path string, err error)) {
 	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
 		if err != nil || wc == nil {
-			if err != nil {
-				dialog.ShowError(err, win)
-			}
+			done("", err)
 			return
 		}
 		werr := write(wc)
 		if cerr := wc.Close(); werr == nil {
 			werr = cerr
 		}
-		if werr != nil {
-			dialog.ShowError(werr, win)
-		}
+		done(wc.URI().Path(), werr)
 	}, win)
 	d.SetFileName(suggested)
 	d.Show()

@@ -13,15 +13,28 @@ import (
 	"worktray/scheduler"
 )
 
-// State returns the tray state of a snapshot. A run in progress wins, then paused, then a
-// failure, then an overdue slot or missed slots; otherwise the tray is idle.
-func State(s scheduler.Snapshot) assets.TrayState {
+// Situation is what the desktop shows: the scheduler's snapshot and what it knows beside it.
+type Situation struct {
+	scheduler.Snapshot
+	// NoPortal is set while no portal is set up: nothing can run until one is, so the desktop
+	// says so instead of a schedule.
+	NoPortal bool
+}
+
+// State returns the tray state of a situation. A run in progress wins, then no portal set up,
+// then a stuck scheduler, then paused, then a failure, then an overdue slot or missed slots;
+// otherwise the tray is idle.
+func State(s Situation) assets.TrayState {
 	switch {
 	case s.Running != nil:
 		return assets.TrayRunning
+	case s.NoPortal:
+		return assets.TraySetup
+	case Stuck(s.Snapshot):
+		return assets.TrayStuck
 	case s.Paused:
 		return assets.TrayPaused
-	case Failing(s):
+	case Failing(s.Snapshot):
 		return assets.TrayFailing
 	case s.Overdue() || s.LastMissed != nil:
 		return assets.TrayOverdue
@@ -29,6 +42,9 @@ func State(s scheduler.Snapshot) assets.TrayState {
 		return assets.TrayIdle
 	}
 }
+
+// Stuck reports whether the scheduler cannot arm its next slot while it should (Snapshot.Stuck).
+func Stuck(s scheduler.Snapshot) bool { return s.Stuck != "" && !s.Paused && s.Schedule.Enabled }
 
 // Failing reports whether the latest run failed (and no success followed).
 func Failing(s scheduler.Snapshot) bool {
@@ -38,9 +54,28 @@ func Failing(s scheduler.Snapshot) bool {
 	return s.LastRun != nil && (s.LastRun.Status == scheduler.StatusFailed || s.LastRun.Status == scheduler.StatusInterrupted)
 }
 
+// Due says when an overdue slot was due, naturally: "due at 08:36, not started yet".
+func Due(slot, now time.Time, loc *time.Location) string {
+	return "due at " + Clock(slot, now, loc) + ", not started yet"
+}
+
+// MissedText names missed slots briefly: "1 slot missed (07:30)", "3 slots missed (06:30–08:30)".
+func MissedText(r *scheduler.Run, now time.Time, loc *time.Location) string {
+	n := len(r.MissedSlots)
+	if n == 0 {
+		return "slots missed"
+	}
+	text := Plural(n, "slot", "slots") + " missed (" + Clock(r.MissedSlots[0], now, loc)
+	if n > 1 {
+		text += "–" + Clock(r.MissedSlots[n-1], now, loc)
+	}
+	return text + ")"
+}
+
 // StatusLine is the one-line summary the tray menu and tooltip show, e.g.
-// "Next 10:30 · Last 09:30 ✓ 52 orders". Times are shown in loc.
-func StatusLine(s scheduler.Snapshot, loc *time.Location) string {
+// "Next 10:30 · Last 09:30 ✓ 52 orders", "Next 10:30 · retry 09:50 · Last 09:31 ✗ …",
+// "Next 10:30 · 3 slots missed (06:30–08:30) · Last 05:30 ✓ 52 orders". Times are shown in loc.
+func StatusLine(s Situation, loc *time.Location) string {
 	var first string
 	switch {
 	case s.Running != nil:
@@ -48,10 +83,14 @@ func StatusLine(s scheduler.Snapshot, loc *time.Location) string {
 		if p := s.Progress; p != nil && p.Stage != "" {
 			first += " (" + StageText(*p) + ")"
 		}
+	case s.NoPortal:
+		return "Set up your portal to start scraping"
+	case Stuck(s.Snapshot):
+		first = "Scheduling stuck: " + s.Stuck
 	case s.Paused:
 		first = "Paused"
 	case s.Overdue():
-		first = "Overdue since " + Clock(s.OverdueSlot, s.Now, loc)
+		first = "Scrape " + Due(s.OverdueSlot, s.Now, loc)
 	case !s.Schedule.Enabled:
 		first = "Schedule off"
 	case s.Next.IsZero():
@@ -59,16 +98,23 @@ func StatusLine(s scheduler.Snapshot, loc *time.Location) string {
 	default:
 		first = "Next " + Clock(s.Next, s.Now, loc)
 	}
-	return first + " · " + LastRunText(s.LastRun, s.Now, loc)
+	parts := []string{first}
+	if s.Running == nil && !s.RetryAt.IsZero() {
+		parts = append(parts, "retry "+Clock(s.RetryAt, s.Now, loc))
+	}
+	if s.LastMissed != nil {
+		parts = append(parts, MissedText(s.LastMissed, s.Now, loc))
+	}
+	return strings.Join(append(parts, LastRunText(s.LastRun, s.Now, loc)), " · ")
 }
 
 // Tooltip is the tray icon's tooltip: the app's name and the status line.
-func Tooltip(s scheduler.Snapshot, loc *time.Location) string {
+func Tooltip(s Situation, loc *time.Location) string {
 	return "worktray: " + StatusLine(s, loc)
 }
 
 // LastRunText describes the last finished run briefly: "Last 09:30 ✓ 52 orders",
-// "Last 09:30 ✗ login failed", "Last never".
+// "Last 09:30 ✗ the portal refused the sign-in", "Last never".
 func LastRunText(r *scheduler.Run, now time.Time, loc *time.Location) string {
 	if r == nil {
 		return "Last never"
@@ -174,6 +220,34 @@ func Duration(d time.Duration) string {
 	}
 }
 
+// RunDuration is a run's duration for people. An interrupted run's record ends when the next
+// owner found it, not when its process died, so its duration is not known: "unknown" rather than
+// a time that includes however long worktray was not running.
+func RunDuration(r *scheduler.Run) string {
+	if r.Status == scheduler.StatusInterrupted {
+		return "duration unknown"
+	}
+	return Duration(r.Duration)
+}
+
+// Uptime says exactly how long a process has run, to the second below an hour: "3 s",
+// "1 min 5 s", "2 h 3 min", "3 d 4 h".
+func Uptime(d time.Duration) string {
+	d = max(d.Truncate(time.Second), 0)
+	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
+	m, sec := int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%d d %d h", days, h)
+	case h > 0:
+		return fmt.Sprintf("%d h %d min", h, m)
+	case m > 0:
+		return fmt.Sprintf("%d min %d s", m, sec)
+	default:
+		return fmt.Sprintf("%d s", sec)
+	}
+}
+
 // Plural formats n with the singular or plural noun.
 func Plural(n int, one, many string) string {
 	if n == 1 {
@@ -197,46 +271,6 @@ func StageText(p scheduler.Progress) string {
 	return strings.Join(parts, ", ")
 }
 
-// ClassText names an error class in a few words: "login failed".
-func ClassText(c scheduler.ErrorClass) string {
-	switch c {
-	case scheduler.ClassLoginFailed:
-		return "login failed"
-	case scheduler.ClassTimeout:
-		return "timed out"
-	case scheduler.ClassPortalError:
-		return "portal error"
-	case scheduler.ClassLayoutChanged:
-		return "portal layout changed"
-	case scheduler.ClassBrowserFailed:
-		return "browser failed"
-	case scheduler.ClassCanceled:
-		return "canceled"
-	case "":
-		return "failed"
-	default:
-		return strings.ReplaceAll(string(c), "_", " ")
-	}
-}
-
-// Advice says what the user can do about a failure of class c.
-func Advice(c scheduler.ErrorClass) string {
-	switch c {
-	case scheduler.ClassLoginFailed:
-		return "Check the username and password in Settings → Portal, then use Test login."
-	case scheduler.ClassTimeout:
-		return "The portal was too slow. Check the network; worktray retries by itself."
-	case scheduler.ClassLayoutChanged:
-		return "The portal's pages look different. Update the portal profile in Settings → Portal."
-	case scheduler.ClassBrowserFailed:
-		return "Chromium could not start. Check that it is installed (worktray diagnose)."
-	case scheduler.ClassCanceled:
-		return "The run was canceled; the next one runs as scheduled."
-	default:
-		return "Check the portal settings and the log; worktray retries by itself."
-	}
-}
-
 // Banner is a warning the status window shows above everything else.
 type Banner struct {
 	Severity Severity
@@ -255,11 +289,26 @@ const (
 	SeverityError
 )
 
-// BannerFor returns the banner a snapshot calls for (Severity None when all is well). Failing
-// wins over missed, missed over overdue, overdue over paused.
-func BannerFor(s scheduler.Snapshot, loc *time.Location) Banner {
+// BannerFor returns the banner a situation calls for (Severity None when all is well). No portal
+// wins, then stuck, failing, missed, overdue and paused. Each fact is said once: the status
+// window does not repeat the banner's error message elsewhere.
+func BannerFor(s Situation, loc *time.Location) Banner {
+	canScrape := !s.NoPortal && s.Running == nil
 	switch {
-	case Failing(s) && s.Running == nil:
+	case s.NoPortal:
+		return Banner{SeverityInfo, "Set up your portal",
+			"worktray has no portal to read work orders from yet. Enter the portal's address, your username and your password in Settings → Portal; scrapes then run on the schedule."}
+	case Stuck(s.Snapshot):
+		body := "worktray cannot plan the next scheduled scrape: " + s.Stuck
+		if !s.StuckSince.IsZero() {
+			body += " (since " + Clock(s.StuckSince, s.Now, loc) + ")"
+		}
+		body += ". Check the schedule in Settings → Schedule; `worktray diagnose` tells more."
+		if canScrape {
+			body += " Scrape now still works."
+		}
+		return Banner{SeverityError, "Scheduled scrapes are stuck", body}
+	case Failing(s.Snapshot) && s.Running == nil:
 		title := "The last scrape failed"
 		if s.ConsecutiveFailures > 1 {
 			title = fmt.Sprintf("The last %d scrapes failed", s.ConsecutiveFailures)
@@ -273,34 +322,53 @@ func BannerFor(s scheduler.Snapshot, loc *time.Location) Banner {
 				msg = s.LastRun.Message
 			}
 		}
-		body := ClassText(class)
+		title += ": " + ClassText(class)
+		var body []string
 		if msg != "" {
-			body += ": " + msg
+			body = append(body, sentence(msg))
 		}
 		if !s.FailingSince.IsZero() {
-			body += fmt.Sprintf(" (failing since %s).", Clock(s.FailingSince, s.Now, loc))
-		} else {
-			body += "."
+			body = append(body, "Failing since "+Clock(s.FailingSince, s.Now, loc)+".")
 		}
 		if !s.RetryAt.IsZero() {
-			body += " Retrying at " + Clock(s.RetryAt, s.Now, loc) + "."
+			body = append(body, "worktray retries at "+Clock(s.RetryAt, s.Now, loc)+".")
 		}
-		return Banner{SeverityError, title, body + " " + Advice(class)}
+		if a := Advice(class, s); a != "" {
+			body = append(body, a)
+		}
+		return Banner{SeverityError, title, strings.Join(body, " ")}
 	case s.LastMissed != nil:
-		msg := s.LastMissed.Message
-		if msg == "" {
-			msg = Plural(len(s.LastMissed.MissedSlots), "slot was", "slots were") + " missed"
+		body := "The computer was probably asleep or worktray was not running."
+		if s.Schedule.CatchUp {
+			body += " One catch-up scrape follows."
 		}
-		return Banner{SeverityWarning, "Scheduled scrapes were missed",
-			msg + ". The computer was probably asleep or worktray was not running. A catch-up run follows; use Scrape now to run one at once."}
+		if canScrape {
+			body += " Scrape now runs one at once."
+		}
+		return Banner{SeverityWarning, "Scheduled scrapes were missed: " + MissedText(s.LastMissed, s.Now, loc), body}
 	case s.Overdue():
-		return Banner{SeverityWarning, "A scheduled scrape is overdue",
-			fmt.Sprintf("The %s run has not started yet (%s late). It starts as soon as possible; if it stays overdue, use Scrape now.",
-				Clock(s.OverdueSlot, s.Now, loc), Span(s.OverdueBy))}
+		body := fmt.Sprintf("The scrape %s (%s late). It starts as soon as it can.", Due(s.OverdueSlot, s.Now, loc), Span(s.OverdueBy))
+		if canScrape {
+			body += " Scrape now runs one at once."
+		}
+		return Banner{SeverityWarning, "A scheduled scrape is overdue", body}
 	case s.Paused:
 		return Banner{SeverityInfo, "Scheduled scrapes are paused", "Nothing runs on its own until you resume. Scrape now still works."}
 	}
 	return Banner{}
+}
+
+// sentence starts text with a capital and ends it with a full stop unless it already ends a sentence.
+func sentence(text string) string {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return text
+	}
+	text = strings.ToUpper(text[:1]) + text[1:]
+	if strings.HasSuffix(text, ".") || strings.HasSuffix(text, "!") || strings.HasSuffix(text, "?") {
+		return text
+	}
+	return text + "."
 }
 
 func absDuration(d time.Duration) time.Duration {

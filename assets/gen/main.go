@@ -6,7 +6,8 @@
 //
 // Every icon is a clipboard holding a work order. The tray icons add a badge for the scheduler's
 // state: none when idle, circling arrows while running, a clock when overdue, an exclamation mark
-// when failing, pause bars when paused (and the clipboard turns grey).
+// when failing, pause bars when paused (and the clipboard turns grey), a red stop sign with a bar
+// when the scheduler is stuck, and a plus sign while no portal is set up (the clipboard grey).
 package main
 
 import (
@@ -35,6 +36,8 @@ func main() {
 		"tray-overdue.png": draw(64, "overdue"),
 		"tray-failing.png": draw(64, "failing"),
 		"tray-paused.png":  draw(64, "paused"),
+		"tray-stuck.png":   draw(64, "stuck"),
+		"tray-setup.png":   draw(64, "setup"),
 	}
 	for name, img := range icons {
 		if err := write(filepath.Join(*out, name), img); err != nil {
@@ -84,7 +87,7 @@ var (
 // draw renders the clipboard with the badge of state ("" for the app icon) at size×size pixels.
 func draw(size int, state string) image.Image {
 	board, clip := blue, darkBlue
-	if state == "paused" {
+	if state == "paused" || state == "setup" {
 		board, clip = grey, darkGrey
 	}
 	layers := []layer{
@@ -127,6 +130,19 @@ func draw(size int, state string) image.Image {
 			layer{circle(bx, by, br), red},
 			layer{capsule(bx, by-0.14, bx, by+0.03, 0.04), white},
 			layer{circle(bx, by+0.12, 0.042), white},
+		)
+	case "stuck":
+		layers = append(layers,
+			layer{circle(bx, by, br+0.035), white},
+			layer{octagon(bx, by, br), red},
+			layer{roundRect(bx-0.13, by-0.035, bx+0.13, by+0.035, 0.015), white},
+		)
+	case "setup":
+		layers = append(layers,
+			layer{circle(bx, by, br+0.035), white},
+			layer{circle(bx, by, br), blue},
+			layer{roundRect(bx-0.13, by-0.035, bx+0.13, by+0.035, 0.015), white},
+			layer{roundRect(bx-0.035, by-0.13, bx+0.035, by+0.13, 0.015), white},
 		)
 	case "paused":
 		layers = append(layers,
@@ -179,6 +195,14 @@ func rasterize(size int, layers []layer) *image.NRGBA {
 
 func circle(cx, cy, r float64) shape {
 	return func(x, y float64) float64 { return math.Hypot(x-cx, y-cy) - r }
+}
+
+// octagon is a regular octagon with flat sides, its inscribed circle of radius r.
+func octagon(cx, cy, r float64) shape {
+	return func(x, y float64) float64 {
+		dx, dy := math.Abs(x-cx), math.Abs(y-cy)
+		return math.Max(math.Max(dx, dy), (dx+dy)/math.Sqrt2) - r
+	}
 }
 
 func ring(cx, cy, r, w float64) shape {
