@@ -87,6 +87,9 @@ func (r *run) saveArtifacts(class scheduler.ErrorClass) []string {
 	var files []string
 	mctx, mcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer mcancel()
+	// A navigation still under way (the step that failed was waiting for it) would hold back
+	// the script below until it commits; the artifacts show the page as it is now.
+	_ = proto.PageStopLoading{}.Call(page.Context(mctx))
 	masked := true
 	if len(secrets) > 0 {
 		if _, err := maskPage(mctx, page, secrets); err != nil {
