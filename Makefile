@@ -67,10 +67,11 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
 
 ## soak: the long randomized and kill-cycle runs (sizes from WORKTRAY_SOAK_N, WORKTRAY_PROPERTY_N,
-## WORKTRAY_KILL_CYCLES, WORKTRAY_DAMAGE_CASES; larger here than in `make test`).
+## WORKTRAY_KILL_CYCLES, WORKTRAY_DAMAGE_CASES, WORKTRAY_LIST_ROUNDS; larger here than in `make test`).
 soak: deps
 	WORKTRAY_SOAK_N=$${WORKTRAY_SOAK_N:-5000} WORKTRAY_PROPERTY_N=$${WORKTRAY_PROPERTY_N:-20000} \
 	WORKTRAY_KILL_CYCLES=$${WORKTRAY_KILL_CYCLES:-50} WORKTRAY_DAMAGE_CASES=$${WORKTRAY_DAMAGE_CASES:-2000} \
+	WORKTRAY_LIST_ROUNDS=$${WORKTRAY_LIST_ROUNDS:-40} \
 	$(GO) test -race -count=1 -timeout 120m -run 'Soak|Property|Liveness|Kill|Damaged' ./...
 
 lint:

@@ -10,7 +10,9 @@ import (
 
 	"worktray/control"
 	"worktray/notify"
+	"worktray/paths"
 	"worktray/scheduler"
+	"worktray/secret"
 )
 
 // AlertsView is what `worktray alerts show` prints (and --json writes): the alert settings and
@@ -38,7 +40,7 @@ func alertsShow(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	show(e, v, local, func(v AlertsView) { printAlertsView(e, v, e.now(), local) })
+	show(e, v, local, func(v AlertsView) { printAlertsView(e, v, e.now()) })
 	return nil
 }
 
@@ -68,22 +70,26 @@ func (e *env) localAlerts() (AlertsView, error) {
 	}
 	d := v.Outbox.Delivery
 	v.Delivery = &d
+	// Whether the keys are set, without moving or changing any secret (as diagnose does).
+	if secrets, err := secret.Inspect(e.paths.ConfigDir, e.paths == paths.Resolve("")); err == nil {
+		token, user, _ := secrets.PushoverCredentials()
+		v.PushoverKeysSet = token != "" && user != ""
+	}
 	return v, nil
 }
 
-func printAlertsView(e *env, v AlertsView, now time.Time, local bool) {
+func printAlertsView(e *env, v AlertsView, now time.Time) {
 	w := e.io.Out
 	fmt.Fprintln(w, "Alert settings:")
-	if local {
-		v.AlertsInfo.PushoverKeysSet = false // unknown without the owner; said below
-	}
 	printAlerts(e, v.AlertsInfo)
-	if local {
-		fmt.Fprintf(w, "  %-22s %s\n", "", "(whether the Pushover keys are set is known only while worktray runs)")
-	}
 	d := v.Outbox.Delivery
 	fmt.Fprintln(w, "\nDelivery to Pushover:")
-	printDelivery(w, d, now)
+	s := notify.DefaultSettings()
+	if len(v.Settings) > 0 && json.Unmarshal(v.Settings, &s) == nil && !s.PushoverEnabled {
+		fmt.Fprintln(w, "  Pushover is off: alerts go to the desktop only (`worktray alerts set --pushover true --keys`)")
+	} else {
+		printDelivery(w, d, now)
+	}
 	fmt.Fprintf(w, "\nOutbox: %d waiting\n", len(v.Outbox.Pending))
 	for _, a := range v.Outbox.Pending {
 		fmt.Fprintf(w, "  %s\n", alertLine(a, a.Created, now))
@@ -138,5 +144,5 @@ func alertLine(a scheduler.Alert, at, now time.Time) string {
 	if a.Desktop {
 		to = append(to, "desktop")
 	}
-	return fmt.Sprintf("#%d  %s  %-10s %s %v", a.ID, clock(at, now), a.Kind, oneLine(a.Title, 60), to)
+	return fmt.Sprintf("#%d  %s  %-11s %s %v", a.ID, clock(at, now), a.Kind, oneLine(a.Title, 60), to)
 }

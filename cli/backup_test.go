@@ -176,6 +176,14 @@ func TestDamagedStoreCommands(t *testing.T) {
 	}
 
 	expect(t, cli(t, dir, "", "backup", "restore", filepath.Join(dir, "nothing.db")), ExitError, "no backup file")
+	bad := filepath.Join(dir, "damaged-copy.db")
+	if err := os.WriteFile(bad, damaged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, cli(t, dir, "", "backup", "restore", bad), ExitStore, "failed its check", "nothing was changed")
+	if now, _ := os.ReadFile(p.DB); string(now) != string(damaged) {
+		t.Error("the restore of a damaged backup changed the store")
+	}
 	r = cli(t, dir, "", "backup", "restore", filepath.Base(backup))
 	expect(t, r, 0, "restored "+backup, "(400 orders)", "kept as")
 	entries, _ := filepath.Glob(filepath.Join(p.DataDir, "worktray-replaced-*.db"))

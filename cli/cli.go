@@ -241,7 +241,8 @@ func (e *env) exit(err error) int {
 		if e.dataDir != "" {
 			msg += fmt.Sprintf(" (add --data-dir %s to the commands)", e.dataDir)
 		}
-	case errors.Is(err, store.ErrWriteFailed):
+	case errors.Is(err, store.ErrWriteFailed), errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrUnreadable):
+		// A write that did not reach the disk, or a backup that failed its check.
 		code = ExitStore
 	case errors.Is(err, context.Canceled):
 		return ExitDetached
@@ -252,6 +253,16 @@ func (e *env) exit(err error) int {
 		fmt.Fprintf(e.io.Err, "worktray %s: %s\n", e.name, msg)
 	}
 	return code
+}
+
+// unsure adds to the error of a settings write that got no answer (the owner stopped answering
+// while it wrote) that the owner applies a write wholly or not at all, and which command shows
+// the outcome; other errors are returned as they are.
+func unsure(err error, show string) error {
+	if !errors.Is(err, control.ErrNotResponding) {
+		return err
+	}
+	return fmt.Errorf("%w; the change was saved whole or not at all: `worktray %s` says which", err, show)
 }
 
 // notRespondingMessage says that the owner does not answer and what to do about it.
@@ -268,6 +279,9 @@ func notRespondingMessage(err error) string {
 var flagNames = map[string]string{
 	"every_hours": "every", "grace_minutes": "grace", "retry_backoff_minutes": "backoff",
 	"failure_threshold": "threshold", "renotify_minutes": "renotify", "keep_runs": "keep",
+	"pushover_enabled": "pushover", "desktop_enabled": "desktop", "quiet_enabled": "quiet",
+	"quiet_from": "quiet", "quiet_to": "quiet", "large_drop_alert": "large-drop",
+	"pushover_token": "keys", "pushover_user_key": "keys",
 }
 
 func describeValidation(ve scheduler.ValidationError) string {

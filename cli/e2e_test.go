@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"worktray/app/view"
 	"worktray/control"
 	"worktray/paths"
 	"worktray/scheduler"
@@ -172,7 +173,7 @@ func TestCommandsWithOwner(t *testing.T) {
 		t.Errorf("status --json: %v %v", err, r)
 	}
 	// No portal is configured: the scrape fails as a portal_error.
-	expect(t, cli(t, dir, "", "scrape"), ExitPortalError, "portal_error", "no portal is configured")
+	expect(t, cli(t, dir, "", "scrape"), ExitPortalError, view.ClassText(scheduler.ClassPortalError), "no portal is configured")
 	expect(t, cli(t, dir, "", "history"), 0, "RUN", "manual", "failed")
 	expect(t, cli(t, dir, "", "history", "-n", "1", "--failed", "--json"), 0, `"error_class": "portal_error"`)
 	expect(t, cli(t, dir, "", "orders"), 0, "no work orders stored")
@@ -233,7 +234,7 @@ func TestCommandsWithOwner(t *testing.T) {
 func TestCommandsWithoutOwner(t *testing.T) {
 	dir := shortTempDir(t)
 	// Never ran here: read commands say so.
-	expect(t, cli(t, dir, "", "status"), ExitNoOwner, "never run")
+	expect(t, cli(t, dir, "", "status"), ExitNotSetUp, "never run")
 	expect(t, cli(t, dir, "", "scrape"), ExitNoOwner, "worktray is not running", "run --headless")
 
 	o := startOwner(t, dir)
@@ -524,7 +525,7 @@ func TestScrapeExitCodesReal(t *testing.T) {
 		dir := shortTempDir(t)
 		configure(dir, scraper.Settings{URL: "http://127.0.0.1:9", Profile: "demo", Username: "x", BrowserPath: "/nonexistent/chromium"}, "pw")
 		startOwner(t, dir)
-		expect(t, cli(t, dir, "", "scrape"), ExitBrowserFailed, "browser failed")
+		expect(t, cli(t, dir, "", "scrape"), ExitBrowserFailed, view.ClassText(scheduler.ClassBrowserFailed))
 	})
 	t.Run("login_failed", func(t *testing.T) {
 		portal := wtCommand("demo-portal", "--addr", freeAddr(t))
@@ -538,7 +539,7 @@ func TestScrapeExitCodesReal(t *testing.T) {
 		configure(dir, scraper.Settings{URL: "http://" + addr, Profile: "demo", Username: "demo@example.com"}, "not-the-password")
 		startOwner(t, dir)
 		r := cli(t, dir, "", "scrape")
-		expect(t, r, ExitLoginFailed, "login failed")
+		expect(t, r, ExitLoginFailed, view.ClassText(scheduler.ClassLoginFailed))
 		if strings.Contains(r.stdout+r.stderr, "not-the-password") {
 			t.Error("the password was printed")
 		}

@@ -69,8 +69,11 @@ every field including the profile's custom fields, the instructions with their l
 the address, the portal link, first seen, last changed and its change history, newest first.
 The order then counts as seen: its new or changed mark is cleared (this needs worktray running).`}}},
 	"backup": {use: "FILE | list | restore FILE", long: `"backup FILE" writes a consistent copy of the store to FILE while worktray runs.
-"backup list" lists the automatic daily backups; "backup restore FILE" puts one back (refused
-while the owner runs).`,
+"backup list" lists the automatic backups (taken after the first successful scrape of each day,
+the last 7 kept, in "backups" beside the store), newest first, with size, time and order count.
+"backup restore FILE" (a path, or a name from the list) checks the backup, keeps the replaced
+store aside as worktray-replaced-<time>.db and puts the backup in its place; it is refused while
+the owner runs. Exit code 8 when the store or the backup is damaged or cannot be written.`,
 		subs: []subcommand{{"list", "list the automatic backups, newest first", ""},
 			{"restore", "restore the store from a backup (the owner must be stopped)", ""}}},
 	"diagnose": {use: "[--fix] [flags]", long: `Checks everything worktray depends on: the owner, the scheduler, the store and its backups,

@@ -96,8 +96,12 @@ func cmdOrders(ctx context.Context, e *env, args []string) error {
 	}
 	if len(orders) == 0 {
 		switch {
-		case *onlyNew || *onlyChanged:
+		case *onlyNew && *onlyChanged:
 			fmt.Fprintln(e.io.Out, "no work orders marked new or changed: everything has been seen")
+		case *onlyNew:
+			fmt.Fprintln(e.io.Out, "no work orders marked new")
+		case *onlyChanged:
+			fmt.Fprintln(e.io.Out, "no work orders marked changed")
 		default:
 			fmt.Fprintln(e.io.Out, "no work orders stored")
 		}

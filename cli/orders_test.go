@@ -13,6 +13,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"worktray/control"
+	"worktray/notify"
 	"worktray/orderlist"
 	"worktray/paths"
 	"worktray/scheduler"
@@ -188,6 +189,9 @@ func TestOrdersWithoutOwner(t *testing.T) {
 	}
 	run.Status = scheduler.StatusSucceeded
 	if _, _, err := db.FinishRun(run, cliOrders(), time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutSetting(notify.SettingsKey, notify.Settings{PushoverEnabled: true, DesktopEnabled: true, FailureThreshold: 2}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SaveAlertDelivery(scheduler.AlertDelivery{Remaining: -1, Pending: 1, NeedsUser: &scheduler.DeliveryProblem{

@@ -106,7 +106,7 @@ func retentionSet(ctx context.Context, e *env, args []string) error {
 	case err == nil:
 		r = saved
 	case !local:
-		return err
+		return unsure(err, "retention show")
 	default:
 		// No owner runs: write the store directly, with the same validation the owner applies
 		// (store.SaveRetention validates). The owner prunes to it when it starts.

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"worktray/control"
+	"worktray/paths"
 )
 
 // scheduleNow reads `schedule show --json` from the real owner.
@@ -108,5 +110,77 @@ func TestConcurrentScheduleSet(t *testing.T) {
 			t.Fatalf("round %d: minute %d is none of the values applied %v", round, after.Schedule.Minute, applied)
 		}
 		t.Logf("round %d: %d of %d applied, revision %d → %d", round, n, len(runs), before.Revision, after.Revision)
+	}
+}
+
+// TestConcurrentAlertsAndPortalSet: two `alerts set`, and two `portal set`, based on the same
+// revision with different values, against a real owner: for each, exactly one is applied and
+// the other refused (exit 5), and the settings hold the applied one's value.
+func TestConcurrentAlertsAndPortalSet(t *testing.T) {
+	dir := shortTempDir(t)
+	startOwner(t, dir)
+	c := control.NewClient(paths.Resolve(dir).Socket)
+	defer c.Close()
+	oneApplied := func(what string, res []result) int {
+		t.Helper()
+		winner := -1
+		for i, r := range res {
+			switch {
+			case r.code == ExitOK && winner < 0:
+				winner = i
+			case r.code == ExitStale:
+				expect(t, r, ExitStale, "saved by someone else")
+			default:
+				t.Fatalf("%s: outcomes\n%v\n%v", what, res[0], res[1])
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("%s: neither applied\n%v\n%v", what, res[0], res[1])
+		}
+		return winner
+	}
+
+	ai, err := c.Alerts(ctxT(t, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := strconv.FormatUint(ai.Revision, 10)
+	w := oneApplied("alerts set", concurrently(t, dir,
+		[]string{"alerts", "set", "--threshold", "3", "--revision", rev},
+		[]string{"alerts", "set", "--threshold", "4", "--revision", rev}))
+	if ai, err = c.Alerts(ctxT(t, 10*time.Second)); err != nil || !strings.Contains(string(ai.Settings), fmt.Sprintf(`"failure_threshold":%d`, 3+w)) {
+		t.Fatalf("alert settings %s (%v), want the applied threshold %d", ai.Settings, err, 3+w)
+	}
+
+	pi, err := c.Portal(ctxT(t, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev = strconv.FormatUint(pi.Revision, 10)
+	users := []string{"first@example.com", "second@example.com"}
+	w = oneApplied("portal set", concurrently(t, dir,
+		[]string{"portal", "set", "--url", "https://portal.example.com", "--username", users[0], "--keep-password", "--revision", rev},
+		[]string{"portal", "set", "--url", "https://portal.example.com", "--username", users[1], "--keep-password", "--revision", rev}))
+	expect(t, cli(t, dir, "", "portal", "show"), ExitOK, users[w])
+}
+
+// TestUnsureWrite: a settings write that got no answer says it was applied whole or not at all
+// and which command tells; it stays a not-responding error (exit 7). Other errors pass as they
+// are.
+func TestUnsureWrite(t *testing.T) {
+	err := unsure(&control.NotRespondingError{PID: 42}, "schedule show")
+	e := &env{io: IO{Err: &strings.Builder{}}, name: "schedule"}
+	if code := e.exit(err); code != ExitNotResponding {
+		t.Fatalf("exit %d, want %d", code, ExitNotResponding)
+	}
+	msg := e.io.Err.(*strings.Builder).String()
+	for _, want := range []string{"(pid 42) is not responding", "saved whole or not at all", "`worktray schedule show` says which", "kill -CONT 42"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	other := control.ErrNoOwner
+	if unsure(other, "schedule show") != other {
+		t.Error("unsure changed an error that is not about silence")
 	}
 }

@@ -156,7 +156,7 @@ func scheduleSet(ctx context.Context, e *env, args []string) error {
 		// Saved only if nobody saved the schedule since it was read: a concurrent change is
 		// refused (ExitStale), never silently overwritten.
 		if si, err = e.owner().SetScheduleAt(ctx, sc, rev.based(cur.Revision)); err != nil {
-			return err
+			return unsure(err, "schedule show")
 		}
 	default:
 		// No owner runs: write the store directly, with the same validation and revision check

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"worktray/app/view"
 	"worktray/scheduler"
 )
 
@@ -26,18 +27,18 @@ func TestScrapeExitCodes(t *testing.T) {
 		{"success", func(context.Context, scheduler.ScrapeRequest) (scheduler.ScrapeResult, error) {
 			return scheduler.ScrapeResult{Orders: []scheduler.Order{{PortalID: "1", Number: "W-1"}}}, nil
 		}, ExitOK, "succeeded · 1 orders (1 new)"},
-		{"login_failed", fail(scheduler.ClassLoginFailed), ExitLoginFailed, "login failed: it went wrong"},
-		{"timeout", fail(scheduler.ClassTimeout), ExitTimeout, "timed out"},
-		{"portal_error", fail(scheduler.ClassPortalError), ExitPortalError, "portal error"},
+		{"login_failed", fail(scheduler.ClassLoginFailed), ExitLoginFailed, view.ClassText(scheduler.ClassLoginFailed) + ": it went wrong"},
+		{"timeout", fail(scheduler.ClassTimeout), ExitTimeout, view.ClassText(scheduler.ClassTimeout)},
+		{"portal_error", fail(scheduler.ClassPortalError), ExitPortalError, view.ClassText(scheduler.ClassPortalError)},
 		{"layout_changed", func(context.Context, scheduler.ScrapeRequest) (scheduler.ScrapeResult, error) {
 			return scheduler.ScrapeResult{}, nil // no rows and no empty-state marker
-		}, ExitLayoutChanged, "portal layout changed"},
+		}, ExitLayoutChanged, view.ClassText(scheduler.ClassLayoutChanged)},
 		{"browser_failed", func(context.Context, scheduler.ScrapeRequest) (scheduler.ScrapeResult, error) {
 			panic("chromium exploded")
-		}, ExitBrowserFailed, "browser failed"},
+		}, ExitBrowserFailed, view.ClassText(scheduler.ClassBrowserFailed)},
 		{"deadline", func(ctx context.Context, _ scheduler.ScrapeRequest) (scheduler.ScrapeResult, error) {
 			return scheduler.ScrapeResult{}, context.DeadlineExceeded
-		}, ExitTimeout, "timed out"},
+		}, ExitTimeout, view.ClassText(scheduler.ClassTimeout)},
 	}
 	seen := map[int]string{}
 	for _, c := range cases {

@@ -164,7 +164,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) error {
 		}
 		info, err := c.SetPortalAt(ctx, in, rev.based(cur.Revision))
 		if err != nil {
-			return err
+			return unsure(err, "portal show")
 		}
 		if !e.json {
 			fmt.Fprintln(e.io.Out, "portal settings saved; `worktray portal test` signs in with them")
@@ -282,7 +282,7 @@ func cmdAlerts(ctx context.Context, e *env, args []string) error {
 		}
 		info, err := c.SetAlertsAt(ctx, in, rev.based(cur.Revision))
 		if err != nil {
-			return err
+			return unsure(err, "alerts show")
 		}
 		if e.json {
 			writeJSON(e.io.Out, info)

@@ -6,13 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
 // cliWithin runs the binary like cli, killing it when it has not ended within d (the test's
-// deadline for a command that must give up by itself).
+// deadline for a command that must give up by itself). It reports failures with t.Error, so it
+// may run in a goroutine.
 func cliWithin(t testing.TB, d time.Duration, dir string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -21,7 +23,8 @@ func cliWithin(t testing.TB, d time.Duration, dir string, args ...string) result
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return result{code: -1}
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -31,14 +34,15 @@ func cliWithin(t testing.TB, d time.Duration, dir string, args ...string) result
 	case <-ctx.Done():
 		_ = cmd.Process.Kill()
 		<-done
-		t.Fatalf("`worktray %v` did not give up within %v:\n%s%s", args, d, out.String(), errb.String())
+		t.Errorf("`worktray %v` did not give up within %v:\n%s%s", args, d, out.String(), errb.String())
+		return result{code: -1, stdout: out.String(), stderr: errb.String()}
 	}
 	code := 0
 	var xe *exec.ExitError
 	if errors.As(err, &xe) {
 		code = xe.ExitCode()
 	} else if err != nil {
-		t.Fatal(err)
+		t.Error(err)
 	}
 	return result{code, out.String(), errb.String()}
 }
@@ -56,10 +60,19 @@ func TestSilentOwner(t *testing.T) {
 	// Cleanups run last first: the owner is continued before it is stopped with SIGTERM.
 	t.Cleanup(func() { _ = o.cmd.Process.Signal(syscall.SIGCONT) })
 	msg := fmt.Sprintf("the worktray owner (pid %d) is not responding", pid)
-	for _, args := range [][]string{
-		{"status"}, {"scrape"}, {"diagnose"}, {"schedule", "set", "--minute", "5"}, {"status", "--json"},
-	} {
-		r := cliWithin(t, 10*time.Second, dir, args...)
+	// All at once: each must give up by itself within the 10 s.
+	lines := [][]string{{"status"}, {"scrape"}, {"diagnose"}, {"schedule", "set", "--minute", "5"}, {"status", "--json"}}
+	results := make([]result, len(lines))
+	var wg sync.WaitGroup
+	for i, args := range lines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = cliWithin(t, 10*time.Second, dir, args...)
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
 		expect(t, r, ExitNotResponding, msg)
 	}
 	if err := o.cmd.Process.Signal(syscall.SIGCONT); err != nil {

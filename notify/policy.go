@@ -244,10 +244,15 @@ func recoveredAlert(run *scheduler.Run, st *scheduler.State, loc *time.Location,
 }
 
 func largeDropAlert(run *scheduler.Run, diff scheduler.Diff) scheduler.Alert {
-	msg := fmt.Sprintf("The last scrape found %s where there were %d before (%d removed)."+
+	gone := fmt.Sprintf("%d removed", len(diff.Removed))
+	if n := len(diff.Missing); n > 0 {
+		// Not removed yet: a second complete read must confirm it.
+		gone = fmt.Sprintf("%s, %d missing: kept, and removed only if the next scrape lacks them too", gone, n)
+	}
+	msg := fmt.Sprintf("The last scrape found %s where there were %d before (%s)."+
 		" Check the portal in a browser: if the orders are really gone nothing needs doing;"+
 		" if they are still there, the portal profile may need updating.",
-		plural(run.Found, "work order", "work orders"), diff.Previous, len(diff.Removed))
+		plural(run.Found, "work order", "work orders"), diff.Previous, gone)
 	return scheduler.Alert{Kind: scheduler.AlertLargeDrop, Title: "Many work orders disappeared", Message: msg, Priority: 0, Pushover: true, Desktop: true}
 }
 

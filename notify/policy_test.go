@@ -173,8 +173,13 @@ func TestPolicyNewOrdersAndLargeDrop(t *testing.T) {
 		t.Fatalf("alerts = %+v, want large drop and new orders", a)
 	}
 	drop, news := a[0], a[1]
-	if drop.Kind != scheduler.AlertLargeDrop || !drop.Pushover || !strings.Contains(drop.Message, "47 before") {
+	if drop.Kind != scheduler.AlertLargeDrop || !drop.Pushover || !strings.Contains(drop.Message, "47 before (40 removed)") {
 		t.Errorf("large drop = %+v", drop)
+	}
+	// A first complete read that lacks them marks them missing: the alert says they are kept.
+	missing := scheduler.Diff{Found: 12, Missing: make([]string, 35), Previous: 47}
+	if a := p.RunFinished(run, missing, &st, t0); len(a) != 1 || !strings.Contains(a[0].Message, "0 removed, 35 missing: kept, and removed only if the next scrape lacks them too") {
+		t.Errorf("large drop of missing orders = %+v", a)
 	}
 	if news.Kind != scheduler.AlertNewOrders || news.Pushover || !news.Desktop || news.Title != "5 new work orders" {
 		t.Errorf("new orders (default: desktop only) = %+v", news)

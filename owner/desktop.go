@@ -49,7 +49,6 @@ func (o *owner) desktopParts(ctx context.Context) ([]part, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.tray = t
 	return []part{
 		{"windows", o.windows.Run},
 		{"tray", func(ctx context.Context) error {

@@ -38,6 +38,13 @@ func (o *owner) hooks() control.Hooks {
 	return h
 }
 
+// settingsChanged tells the tray and the windows (the event stream) that a setting was saved.
+func (o *owner) settingsChanged(setting string) {
+	if o.svc != nil {
+		o.svc.SettingsChanged(setting)
+	}
+}
+
 func (o *owner) portalSettings() (scraper.Settings, error) {
 	var ps scraper.Settings
 	if _, err := o.db.Setting(scraper.SettingsKey, &ps); err != nil {
@@ -105,9 +112,7 @@ func (o *owner) setPortal(ctx context.Context, in control.PortalInput) (control.
 	}
 	o.log.Info("portal settings changed", "url", ps.URL, "profile", ps.Profile, "username", ps.Username,
 		"password_changed", in.Password != nil)
-	if o.tray != nil {
-		o.tray.SettingsChanged() // it may leave its "Set up your portal…" state
-	}
+	o.settingsChanged("portal") // the tray may leave its "Set up your portal…" state
 	return o.portalInfo(ctx)
 }
 
@@ -201,6 +206,7 @@ func (o *owner) setAlerts(_ context.Context, in control.AlertsInput) (control.Al
 	}
 	o.policy.SetSettings(s)
 	o.notifier.Kick()
+	o.settingsChanged("alerts")
 	o.log.Info("alert settings changed", "pushover", s.PushoverEnabled, "desktop", s.DesktopEnabled,
 		"failure_threshold", s.FailureThreshold, "renotify_minutes", s.RenotifyMinutes, "quiet", s.QuietEnabled)
 	return o.alertsInfo(s)

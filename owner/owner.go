@@ -30,7 +30,6 @@ import (
 	"os"
 
 	"worktray/app/launcher"
-	"worktray/app/tray"
 	"worktray/notify"
 	"worktray/paths"
 	"worktray/scheduler"
@@ -77,7 +76,6 @@ type owner struct {
 	policy   *notify.Policy
 	notifier *notify.Notifier
 	windows  *launcher.Launcher // the windows process (desktop.go); nil when headless
-	tray     *tray.Tray         // the tray icon (desktop.go); nil when headless
 	pruner   *historyPruner     // keeps the run history to the retention (retention.go)
 
 	// cleanup holds what setup opened outside a part (the demo portal, listeners): Run closes

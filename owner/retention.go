@@ -21,11 +21,12 @@ func (o *owner) retentionParts(context.Context) ([]part, error) {
 }
 
 // retentionChanged is the control API's RetentionChanged hook: it has the pruner prune at
-// once. It does not block and is safe for concurrent use.
+// once and tells the windows. It does not block and is safe for concurrent use.
 func (o *owner) retentionChanged() {
 	if o.pruner != nil {
 		o.pruner.Kick()
 	}
+	o.settingsChanged("retention")
 }
 
 // historyPruner deletes the oldest run records beyond the stored retention: when it starts,

@@ -7,9 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"time"
-
-	"github.com/go-co-op/gocron/v2"
-	"github.com/google/uuid"
 )
 
 // maxDue bounds the slots one check looks at (the latest are kept): after a long sleep the
@@ -301,27 +298,24 @@ func (s *Service) setOverdue(slot time.Time) {
 	s.mu.Unlock()
 }
 
-// arm (re)arms the gocron job of the next slot after now. A job already armed for that slot is
-// left alone. When the job cannot be armed the service shows stuck with the reason, and the
-// next tick tries again.
+// arm (re)arms the timer of the next slot after now. A timer already armed for that slot, and
+// not fired, is left alone. Nothing is armed while paused or disabled.
 func (s *Service) arm(ctx context.Context, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.gs == nil {
+	if s.runCtx == nil || s.closing {
 		return
 	}
 	next := time.Time{}
 	if !s.state.Paused {
 		next = s.sched.Next(now)
 	}
-	if s.slotJob != uuid.Nil && next.Equal(s.armedFor) {
+	if s.slot != nil && !s.slot.fired.Load() && next.Equal(s.slot.slot) {
 		return
 	}
-	if s.slotJob != uuid.Nil {
-		_ = s.gs.RemoveJob(s.slotJob)
-		s.slotJob, s.armedFor, s.armedAt = uuid.Nil, time.Time{}, time.Time{}
-		s.armed.Store(&armedView{})
-	}
+	s.slot.stop()
+	s.slot = nil
+	s.armed.Store(nil)
 	if next.IsZero() {
 		if s.sched.Enabled && !s.state.Paused {
 			s.setStuck(stuckArm, "the schedule has no next slot")
@@ -330,27 +324,11 @@ func (s *Service) arm(ctx context.Context, now time.Time) {
 		}
 		return
 	}
-	// gocron's timers run on Clock; the slot is a wall-clock instant. Convert with one reading
-	// of both (they differ in a test of a suspend), and never arm in the past: the slot is
-	// then already due and the next check takes it.
-	clk := s.cfg.Clock.Now()
-	at := next.Add(clk.Sub(s.now()))
-	if !at.After(clk) {
-		at = clk.Add(time.Millisecond)
-	}
-	j, err := s.gs.NewJob(gocron.OneTimeJob(gocron.OneTimeJobStartDateTime(at)),
-		gocron.NewTask(func() {
-			s.mu.Lock()
-			s.armedFor = time.Time{}
-			s.mu.Unlock()
-			s.check(ctx, "slot")
-		}), gocron.WithName("next slot"), gocron.WithLimitedRuns(1))
-	if err != nil {
-		s.log.Error("arming the next slot", "next", next, "err", err)
-		s.setStuck(stuckArm, fmt.Sprintf("the timer of the next slot (%s) cannot be armed: %v", next.Format(time.RFC3339), err))
-		return
-	}
-	s.slotJob, s.armedFor, s.armedAt = j.ID(), next, at
-	s.armed.Store(&armedView{job: j.ID(), slot: next, at: at})
+	// The timer runs on Clock; the slot is a wall-clock instant, and the wait is their
+	// difference now. A slot already due fires at once and the check takes it.
+	d := max(next.Sub(s.now()), time.Millisecond)
+	a := s.afterFunc(d, next, func() { s.check(ctx, "slot") })
+	s.slot = a
+	s.armed.Store(a)
 	s.clearStuck(stuckArm)
 }

@@ -169,3 +169,10 @@ func (s *Service) Preview(sc Schedule, n int) ([]time.Time, error) {
 	}
 	return sc.NextN(now, n), nil
 }
+
+// SettingsChanged tells every subscriber that a setting the scheduler does not keep itself
+// (portal, alerts, retention; setting names it) was saved: the tray and the windows show it
+// again. It never blocks and is safe for concurrent use.
+func (s *Service) SettingsChanged(setting string) {
+	s.bus.Publish(Event{Kind: EventSettingsChanged, At: s.now(), Message: setting})
+}

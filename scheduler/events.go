@@ -27,6 +27,10 @@ const (
 	// empty); see Snapshot.StorageError and Unrecorded. The store's outbox may be unwritable
 	// then, so a desktop alert is raised from this event, not from the outbox.
 	EventStorage EventKind = "storage"
+	// EventSettingsChanged: a setting the scheduler does not keep itself was saved (Message
+	// names it: portal, alerts or retention), so that the tray and the windows show it; the
+	// schedule's own changes are EventScheduleChanged.
+	EventSettingsChanged EventKind = "settings_changed"
 )
 
 // Event is one thing that happened in the scheduler. Events are values: a subscriber may keep them.
@@ -39,7 +43,7 @@ type Event struct {
 	Slot      time.Time     `json:"slot,omitzero"`
 	OverdueBy time.Duration `json:"overdue_by_ns,omitempty"`
 	Next      time.Time     `json:"next,omitzero"`
-	Message   string        `json:"message,omitempty"` // EventStuck, EventStorage: the reason
+	Message   string        `json:"message,omitempty"` // EventStuck, EventStorage: the reason; EventSettingsChanged: the setting
 }
 
 // Bus fans events out to subscribers without ever blocking the publisher: a subscriber whose

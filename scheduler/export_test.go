@@ -1,38 +1,26 @@
 package scheduler
 
-import (
-	"time"
+import "time"
 
-	"github.com/google/uuid"
-)
-
-// DropSlotTimer removes the slot timer from gocron behind the service's back, as a timer that
-// was lost; it reports whether there was one.
+// DropSlotTimer stops the slot timer behind the service's back, as a timer that was lost; it
+// reports whether there was one.
 func (s *Service) DropSlotTimer() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.gs == nil || s.slotJob == uuid.Nil {
+	a := s.armed.Load()
+	if a == nil {
 		return false
 	}
-	return s.gs.RemoveJob(s.slotJob) == nil
+	a.stop()
+	return true
 }
 
-// ArmedTimer returns the slot the service says it armed and whether gocron holds a job for it,
-// due at the time it was armed for.
+// ArmedTimer returns the slot the armed timer is for and whether that timer is live (neither
+// stopped nor fired).
 func (s *Service) ArmedTimer() (time.Time, bool) {
-	s.mu.Lock()
-	gs, job, slot, at := s.gs, s.slotJob, s.armedFor, s.armedAt
-	s.mu.Unlock()
-	if gs == nil || job == uuid.Nil {
-		return slot, false
+	a := s.armed.Load()
+	if a == nil {
+		return time.Time{}, false
 	}
-	for _, j := range gs.Jobs() {
-		if j.ID() == job {
-			next, err := j.NextRun()
-			return slot, err == nil && next.Equal(at)
-		}
-	}
-	return slot, false
+	return a.slot, !a.stopped.Load() && !a.fired.Load()
 }
 
 // Checks returns how many wall-clock checks have completed.

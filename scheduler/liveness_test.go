@@ -15,7 +15,7 @@ import (
 )
 
 // invariant reports why the liveness invariant does not hold now ("" when it does): while the
-// schedule is enabled and not paused, gocron holds a timer for the next slot, or the service
+// schedule is enabled and not paused, a live timer is armed for the next slot, or the service
 // shows stuck with a reason.
 func (h *harness) invariant() string {
 	snap := h.svc.Snapshot()
@@ -27,7 +27,7 @@ func (h *harness) invariant() string {
 	if ok && slot.Equal(next) && snap.Armed.Equal(next) {
 		return ""
 	}
-	return fmt.Sprintf("enabled, not paused, not stuck, next slot %s, but armed %s (gocron holds it: %v)",
+	return fmt.Sprintf("enabled, not paused, not stuck, next slot %s, but armed %s (timer live: %v)",
 		next.Format(time.RFC3339), slot.Format(time.RFC3339), ok)
 }
 

@@ -4,9 +4,6 @@ import (
 	"context"
 	"slices"
 	"time"
-
-	"github.com/go-co-op/gocron/v2"
-	"github.com/google/uuid"
 )
 
 // planRetry returns the retry of a finished run, or nil: a failed scheduled, catch-up or
@@ -27,8 +24,8 @@ func planRetry(run Run, sched Schedule, paused bool, now time.Time) *PendingRetr
 	return &PendingRetry{Slot: run.Slot, Attempt: run.Attempt + 1, At: at.UTC(), NextSlot: next}
 }
 
-// armRetry arms the gocron job of a pending retry (nil drops the armed one). A retry whose
-// time has passed (a restart, a suspend) starts at once.
+// armRetry arms the timer of a pending retry (nil drops the armed one). A retry whose time has
+// passed (a restart, a suspend) starts at once.
 func (s *Service) armRetry(r *PendingRetry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -36,22 +33,13 @@ func (s *Service) armRetry(r *PendingRetry) {
 		return
 	}
 	s.removeRetryJobLocked()
-	if r == nil || s.gs == nil || s.runCtx == nil {
+	if r == nil || s.runCtx == nil || s.closing {
 		return
 	}
 	ctx := s.runCtx
-	delay := r.At.Sub(s.now())
-	if delay <= 0 {
-		delay = time.Millisecond
-	}
-	j, err := s.gs.NewJob(gocron.OneTimeJob(gocron.OneTimeJobStartDateTime(s.cfg.Clock.Now().Add(delay))),
-		gocron.NewTask(func() { s.runRetry(ctx, r) }), gocron.WithName("retry"), gocron.WithLimitedRuns(1))
-	if err != nil {
-		// The next slot still runs; the retry is lost, and said so.
-		s.log.Error("arming a retry", "slot", r.Slot, "attempt", r.Attempt, "err", err)
-		return
-	}
-	s.retryJob, s.retryFor = j.ID(), r
+	d := max(r.At.Sub(s.now()), time.Millisecond)
+	s.retry = s.afterFunc(d, r.Slot, func() { s.runRetry(ctx, r) })
+	s.retryFor = r
 	s.log.Info("retry armed", slotAttr(r.Slot), "attempt", r.Attempt, "retry_at", r.At)
 }
 
@@ -63,7 +51,7 @@ func (s *Service) runRetry(ctx context.Context, r *PendingRetry) {
 		s.mu.Unlock()
 		return
 	}
-	s.retryJob, s.retryFor = uuid.Nil, nil
+	s.retry, s.retryFor = nil, nil
 	s.mu.Unlock()
 	s.dropSavedRetry(r)
 	if now := s.now(); !r.NextSlot.IsZero() && !now.Before(r.NextSlot) {
@@ -131,8 +119,6 @@ func (s *Service) clearRetryLocked() {
 }
 
 func (s *Service) removeRetryJobLocked() {
-	if s.gs != nil && s.retryJob != uuid.Nil {
-		_ = s.gs.RemoveJob(s.retryJob)
-	}
-	s.retryJob, s.retryFor = uuid.Nil, nil
+	s.retry.stop()
+	s.retry, s.retryFor = nil, nil
 }

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-co-op/gocron/v2"
-	"github.com/google/uuid"
 	"github.com/jonboulle/clockwork"
 )
 
@@ -22,7 +20,7 @@ type Config struct {
 	// Policy decides the alerts of each outcome; nil raises none (except the stuck alert, see
 	// StuckPolicy).
 	Policy AlertPolicy
-	// Clock drives the timers (the wake-up tick, the watchdog, gocron's slot and retry jobs)
+	// Clock drives the timers (the wake-up tick, the watchdog, the slot and retry timers)
 	// and, unless Now is set, reads the wall clock. Default: the real clock, whose timers run
 	// on the monotonic clock, so that a wall clock set back cannot delay the wake-up check.
 	Clock clockwork.Clock
@@ -50,7 +48,7 @@ type Config struct {
 	PID int
 }
 
-// Service is the scheduler: it arms the next slot with gocron, checks the wall clock on a
+// Service is the scheduler: it arms a timer for the next slot, checks the wall clock on a
 // short monotonic tick, records missed slots, runs catch-ups and retries, and executes exactly
 // one run at a time. A watchdog checks, apart from that code, that while the schedule is
 // enabled and not paused the next slot is armed, and otherwise shows the service stuck. Its
@@ -65,43 +63,36 @@ type Service struct {
 	watched atomic.Uint64 // completed watchdog inspections
 	stopped atomic.Bool   // Run has returned: a run it abandoned must not write the store
 
-	mu       sync.Mutex
-	sched    Schedule
-	state    State
-	active   *activeRun
-	last     *Run // latest finished run that is not a missed record
-	lastOK   *Run
-	missed   *Run // latest missed record
-	orders   int
-	overdue  time.Time // the earliest slot that is due but not started, if any
-	gs       gocron.Scheduler
-	slotJob  uuid.UUID
-	armedFor time.Time // the slot slotJob fires for
-	armedAt  time.Time // when slotJob fires, on Clock
-	retryJob uuid.UUID
-	retryFor *PendingRetry   // the retry retryJob starts
-	runCtx   context.Context // the context of Run; nil before Run and after it returns
-	wg       sync.WaitGroup  // running scrapes and the checks that follow them
+	mu        sync.Mutex
+	sched     Schedule
+	state     State
+	active    *activeRun
+	last      *Run // latest finished run that is not a missed record
+	lastOK    *Run
+	missed    *Run // latest missed record
+	orders    int
+	overdue   time.Time       // the earliest slot that is due but not started, if any
+	slot      *armedTimer     // the timer of the next slot
+	retry     *armedTimer     // the timer of the pending retry
+	retryFor  *PendingRetry   // the retry that timer starts
+	runCtx    context.Context // the context of Run; nil before Run and after it returns
+	closing   bool            // Run is stopping: timers start nothing
+	wg        sync.WaitGroup  // running scrapes and the checks that follow them
+	callbacks sync.WaitGroup  // timer callbacks in progress
 
 	storage storageState // guarded by mu
 	stuck   stuckState   // has its own lock
 
 	// What the watchdog reads without the service's lock: the schedule and pause in force
-	// (published where they change) and the timer armed (published by arm).
+	// (published where they change) and the slot timer (published by arm).
 	live  atomic.Pointer[liveView]
-	armed atomic.Pointer[armedView]
+	armed atomic.Pointer[armedTimer]
 }
 
 // liveView is the schedule and pause in force, for the watchdog.
 type liveView struct {
 	sched  Schedule
 	paused bool
-}
-
-// armedView is the slot timer armed, for the watchdog.
-type armedView struct {
-	job      uuid.UUID
-	slot, at time.Time
 }
 
 // publishLiveLocked publishes the schedule and pause in force. Call with mu held, after
@@ -177,7 +168,6 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.state = st
 	s.publishLiveLocked()
-	s.armed.Store(&armedView{})
 	return s, nil
 }
 
@@ -207,18 +197,11 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.loadCaches(); err != nil {
 		return err
 	}
-	gs, err := gocron.NewScheduler(gocron.WithClock(s.cfg.Clock), gocron.WithLocation(time.UTC),
-		gocron.WithStopTimeout(s.cfg.StopTimeout))
-	if err != nil {
-		return fmt.Errorf("starting gocron: %w", err)
-	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.mu.Lock()
-	s.gs = gs
-	s.runCtx = runCtx
+	s.runCtx, s.closing = runCtx, false
 	s.mu.Unlock()
-	gs.Start()
 
 	// One ticker on Clock (monotonic for the real clock) wakes both the check and the
 	// watchdog, each in its own goroutine, so that a check that hangs cannot silence the
@@ -229,7 +212,7 @@ func (s *Service) Run(ctx context.Context) error {
 	loops.Add(3)
 	go func() { defer loops.Done(); s.tickLoop(runCtx, ticker, checkTick, watchTick) }()
 	go func() { defer loops.Done(); s.checkLoop(runCtx, checkTick) }()
-	go func() { defer loops.Done(); s.watchdog(runCtx, gs, watchTick) }()
+	go func() { defer loops.Done(); s.watchdog(runCtx, watchTick) }()
 
 	s.retryInterrupted(runCtx, interrupted)
 	s.restoreRetry(runCtx, interrupted)
@@ -245,26 +228,28 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.active != nil {
 		s.active.cancel()
 	}
+	s.closing = true
+	s.slot.stop()
+	s.retry.stop()
+	s.slot, s.retry, s.retryFor = nil, nil, nil
 	s.mu.Unlock()
+	s.armed.Store(nil)
+	// The run in progress, the checks after it, timer callbacks and the loops (which see ctx
+	// done and return) end; what does not (a scraper that ignores its context, a store that
+	// hangs) is abandoned at the stop timeout.
 	ended := make(chan struct{})
-	go func() { s.wg.Wait(); close(ended) }()
+	go func() { s.wg.Wait(); s.callbacks.Wait(); loops.Wait(); close(ended) }()
 	stop := time.NewTimer(s.cfg.StopTimeout)
 	select {
 	case <-ended:
 		stop.Stop()
 	case <-stop.C:
-		s.log.Error("the run in progress did not end within the stop timeout; it is abandoned",
+		s.log.Error("the scheduler did not stop within the stop timeout; what still runs is abandoned",
 			"stop_timeout", s.cfg.StopTimeout.String())
 	}
-	loops.Wait()
 	s.mu.Lock()
-	s.gs = nil
 	s.runCtx = nil
 	s.mu.Unlock()
-	if err := gs.Shutdown(); err != nil {
-		// A slot or retry job still in its check: it sees the context canceled and ends.
-		s.log.Warn("stopping gocron", "err", err)
-	}
 	s.stopped.Store(true)
 	s.log.Info("scheduler stopped")
 	return nil

@@ -86,7 +86,9 @@ func (s *Service) Snapshot() Snapshot {
 	if s.state.Retry != nil {
 		snap.RetryAt = s.state.Retry.At
 	}
-	snap.Armed = s.armedFor
+	if s.slot != nil && !s.slot.fired.Load() {
+		snap.Armed = s.slot.slot
+	}
 	snap.StorageError, snap.Unrecorded = s.storage.err, s.unrecordedLocked()
 	snap.Stuck, snap.StuckSince = s.stuckNow()
 	return snap

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/go-co-op/gocron/v2"
-	"github.com/google/uuid"
 )
 
 // watchdogPatience is how many consecutive watchdog ticks must find the invariant broken
@@ -19,12 +16,12 @@ const watchdogPatience = 2
 const checkPatience = 3
 
 // watchdog checks the liveness invariant on each tick, apart from the code that keeps it:
-// while the schedule is enabled and not paused, gocron holds a timer for the next slot (as the
-// watchdog computes it from the schedule), and the wall-clock check keeps completing. When the
+// while the schedule is enabled and not paused, a live timer is armed for the next slot (as
+// the watchdog computes it from the schedule), and the wall-clock check keeps completing. When the
 // invariant stays broken, the service shows stuck with the reason (an event, and one alert per
 // episode), and the watchdog asks for a repair: the slot timer is dropped and a check re-arms
 // it. It clears its stuck reason once the invariant holds again.
-func (s *Service) watchdog(ctx context.Context, gs gocron.Scheduler, tick <-chan struct{}) {
+func (s *Service) watchdog(ctx context.Context, tick <-chan struct{}) {
 	var (
 		lastChecks = s.checks.Load()
 		idle       int // ticks without a completed check
@@ -36,20 +33,20 @@ func (s *Service) watchdog(ctx context.Context, gs gocron.Scheduler, tick <-chan
 			return
 		case <-tick:
 		}
-		s.inspectOnce(ctx, gs, &lastChecks, &idle, &broken)
+		s.inspectOnce(ctx, &lastChecks, &idle, &broken)
 		s.watched.Add(1)
 	}
 }
 
 // inspectOnce is one watchdog tick: idle counts ticks without a completed check, broken
 // consecutive ticks with the invariant broken.
-func (s *Service) inspectOnce(ctx context.Context, gs gocron.Scheduler, lastChecks *uint64, idle, broken *int) {
+func (s *Service) inspectOnce(ctx context.Context, lastChecks *uint64, idle, broken *int) {
 	if n := s.checks.Load(); n != *lastChecks {
 		*lastChecks, *idle = n, 0
 	} else {
 		*idle++
 	}
-	reason := s.inspect(ctx, gs)
+	reason := s.inspect(ctx)
 	if *idle >= checkPatience {
 		reason = fmt.Sprintf("the wall-clock check has not completed in %d check intervals", *idle)
 	}
@@ -69,10 +66,10 @@ func (s *Service) inspectOnce(ctx context.Context, gs gocron.Scheduler, lastChec
 }
 
 // inspect returns why the liveness invariant does not hold now, or "". It computes the next
-// slot itself from the schedule in force and asks gocron for the armed job; it takes none of
-// the service's locks.
-func (s *Service) inspect(ctx context.Context, gs gocron.Scheduler) string {
-	live, armed := s.live.Load(), s.armed.Load()
+// slot itself from the schedule in force and looks at the armed timer's own state (stopped,
+// fired); it takes none of the service's locks.
+func (s *Service) inspect(ctx context.Context) string {
+	live, a := s.live.Load(), s.armed.Load()
 	if live.paused || !live.sched.Enabled || ctx.Err() != nil {
 		return ""
 	}
@@ -81,20 +78,15 @@ func (s *Service) inspect(ctx context.Context, gs gocron.Scheduler) string {
 		return "the schedule has no next slot"
 	}
 	slot := next.Format(time.RFC3339)
-	if armed.job == uuid.Nil || !armed.slot.Equal(next) {
+	switch {
+	case a == nil || !a.slot.Equal(next):
 		return fmt.Sprintf("the next slot (%s) is not armed", slot)
+	case a.stopped.Load():
+		return fmt.Sprintf("the timer of the next slot (%s) is gone", slot)
+	case a.fired.Load():
+		return fmt.Sprintf("the timer of the next slot (%s) fired before it", slot)
 	}
-	for _, j := range gs.Jobs() {
-		if j.ID() != armed.job {
-			continue
-		}
-		at, err := j.NextRun()
-		if err != nil || !at.Equal(armed.at) {
-			return fmt.Sprintf("the timer of the next slot (%s) is not due at its time", slot)
-		}
-		return ""
-	}
-	return fmt.Sprintf("the timer of the next slot (%s) is gone", slot)
+	return ""
 }
 
 // repair drops the slot timer and runs a check, which arms it afresh. It does not wait for a
@@ -105,11 +97,9 @@ func (s *Service) repair(ctx context.Context) {
 	}
 	defer s.checkMu.Unlock()
 	s.mu.Lock()
-	if s.gs != nil && s.slotJob != uuid.Nil {
-		_ = s.gs.RemoveJob(s.slotJob)
-	}
-	s.slotJob, s.armedFor, s.armedAt = uuid.Nil, time.Time{}, time.Time{}
-	s.armed.Store(&armedView{})
+	s.slot.stop()
+	s.slot = nil
+	s.armed.Store(nil)
 	s.mu.Unlock()
 	if ctx.Err() == nil {
 		s.checkLocked(ctx, "watchdog")

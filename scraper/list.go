@@ -420,7 +420,7 @@ func (r *run) totalCount(w listPage) (int, bool) {
 
 // burstSteps is how many "Load more" clicks or scrolls one call of jsList takes at most before
 // the rows are read (and progress reported).
-const burstSteps = 10
+const burstSteps = 25
 
 // stepSettle is how long the rows a "Load more" click or a scroll brought must hold still, with
 // no request in flight, before the next step is taken; the rows are read only after the last

@@ -217,6 +217,22 @@ func TestListShiftingIsReadAgain(t *testing.T) {
 	if fourth.ListReads != 1 {
 		t.Errorf("the list was read %d times with nothing missing; want once", fourth.ListReads)
 	}
+
+	// More than half of the known orders gone: read again before anything is applied.
+	p.SetListModes(demoportal.ListModes{})
+	for _, o := range p.Orders()[:60] {
+		if err := p.Remove(o.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fifth, err := s.Scrape(ctx, scheduler.ScrapeRequest{RunID: 5, Known: byID(fourth.Orders)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertComplete(t, fifth, base, p)
+	if fifth.ListReads != 2 {
+		t.Errorf("60 of 99 known orders missing: the list was read %d times; want 2", fifth.ListReads)
+	}
 }
 
 // TestMaxPagesIsAGuardNotACut: reaching list.max_pages fails the scrape; it never returns the
@@ -293,11 +309,13 @@ func TestFieldTextIsWhatAPersonSees(t *testing.T) {
 	}
 }
 
-// TestListShapesRandomized scrapes the demo portal in random list modes, page sizes and counts,
-// and checks after each scrape that every order was read exactly once, every field right, and
-// that the result says it is complete. WORKTRAY_LIST_ROUNDS sets the number of rounds (default
-// 4; `make soak` sets more).
-func TestListShapesRandomized(t *testing.T) {
+// TestListShapesProperty scrapes the demo portal in random list modes, page sizes and counts,
+// sometimes closing an order while the list is read, and checks after each scrape: every order
+// open on the portal is in the result (no false removal), no order twice, the result complete;
+// and when nothing was closed, exactly the portal's orders, every field right. The known orders
+// of each round are the result of the one before. WORKTRAY_LIST_ROUNDS sets the number of
+// rounds (default 4; `make soak` sets more).
+func TestListShapesProperty(t *testing.T) {
 	rounds := 4
 	if v, err := strconv.Atoi(os.Getenv("WORKTRAY_LIST_ROUNDS")); err == nil && v > 0 {
 		rounds = v
@@ -313,6 +331,7 @@ func TestListShapesRandomized(t *testing.T) {
 		{demoportal.ShapeLoadMore, "load-more.toml"}, {demoportal.ShapeScroll, "infinite-scroll.toml"},
 	}
 	p, base := startPortal(t, demoportal.Options{Seed: seed, Count: 0})
+	var known map[string]scheduler.Order
 	for round := range rounds {
 		sh := shapes[r.IntN(len(shapes))]
 		modes := demoportal.ListModes{
@@ -332,6 +351,10 @@ func TestListShapesRandomized(t *testing.T) {
 				_ = p.Remove(o.ID)
 			}
 		}
+		closing := r.IntN(3) == 0
+		if closing {
+			modes.CloseOnPage = 2
+		}
 		p.SetListModes(modes)
 		withTotal := r.IntN(2) == 0
 		s := exampleScraper(t, p, base, sh.file, func(prof *Profile, _ *Config) {
@@ -346,13 +369,38 @@ func TestListShapesRandomized(t *testing.T) {
 			} else {
 				prof.List.Total = nil
 			}
+			if closing {
+				// The closed order's detail page is gone (404): that is the detail pages'
+				// business, not the list's.
+				prof.Detail.Fields = nil
+			}
 		})
-		t.Logf("round %d: %d orders, modes %+v, list.total %v", round, n, modes, withTotal)
-		res, err := s.Scrape(testCtx(t, 2*time.Minute), scheduler.ScrapeRequest{RunID: uint64(round + 1)})
+		t.Logf("round %d: %d orders, modes %+v, list.total %v, %d known", round, n, modes, withTotal, len(known))
+		closedBefore := len(p.Closed())
+		res, err := s.Scrape(testCtx(t, 2*time.Minute), scheduler.ScrapeRequest{RunID: uint64(round + 1), Known: known})
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		assertComplete(t, res, base, p)
+		if !res.Complete {
+			t.Fatalf("round %d: the result is not complete", round)
+		}
+		got := byID(res.Orders)
+		for _, o := range p.Orders() {
+			if _, ok := got[o.ID]; !ok {
+				t.Fatalf("round %d: open order %s is missing from the result (%d of %d read, %d list reads)",
+					round, o.ID, len(res.Orders), len(p.Orders()), res.ListReads)
+			}
+		}
+		switch {
+		case !closing:
+			assertComplete(t, res, base, p)
+		case len(p.Closed()) > closedBefore:
+			t.Logf("round %d: order %s was closed during the read; %d list reads", round, p.Closed()[len(p.Closed())-1], res.ListReads)
+		}
+		known = got
+		if closing {
+			known = nil // read without instructions: the next round reads every detail page
+		}
 		if ids := slices.Collect(func(yield func(string) bool) {
 			for _, o := range res.Orders {
 				if !yield(o.PortalID) {

@@ -165,12 +165,43 @@ func TestFullDisk(t *testing.T) {
 	step("AckAlert", func() error { return db.AckAlert(1, t0) })
 	step("DeleteAlert", func() error { return db.DeleteAlert(2) })
 	step("PruneRuns", func() error { _, err := db.PruneRuns(1); return err })
+	step("SaveScheduleAt", func() error { return db.SaveScheduleAt(scheduler.DefaultSchedule("Europe/Paris"), t0) })
+	step("SaveScheduleRev", func() error {
+		rev, err := db.Revision("schedule")
+		if err != nil {
+			return err
+		}
+		_, err = db.SaveScheduleRev(rev, scheduler.DefaultSchedule("Europe/Berlin"))
+		return err
+	})
+	step("PutSettingAt", func() error {
+		rev, err := db.Revision("general")
+		if err != nil {
+			return err
+		}
+		_, err = db.PutSettingAt("general", rev, strings.Repeat("y", 32<<10))
+		return err
+	})
+	step("SaveRetentionAt", func() error {
+		rev, err := db.Revision(RetentionKey)
+		if err != nil {
+			return err
+		}
+		_, err = db.SaveRetentionAt(rev, Retention{KeepRuns: 700})
+		return err
+	})
+	step("SaveAlertDelivery", func() error {
+		return db.SaveAlertDelivery(scheduler.AlertDelivery{Held: &scheduler.DeliveryHold{}})
+	})
+	step("MarkAllSeen", func() error { _, err := db.MarkAllSeen(); return err })
+	step("MarkSeen", func() error { _, err := db.MarkSeen("P0000001"); return err })
+	step("ReleaseMissedSlots", func() error { _, err := db.ReleaseMissedSlots(t0); return err })
 	step("Backup", func() error { return db.Backup(context.Background(), filepath.Join(dir, "copy.db")) })
 	step("DailyBackup", func() error {
 		_, _, err := db.DailyBackup(context.Background(), DefaultBackupDir(path), t0, BackupKeep)
 		return err
 	})
-	t.Logf("%d of 16 writes failed with ErrWriteFailed on the full disk; the others fitted in free pages", failures)
+	t.Logf("%d of 24 writes failed with ErrWriteFailed on the full disk; the others fitted in free pages", failures)
 	for _, d := range []string{dir, filepath.Dir(path), DefaultBackupDir(path)} {
 		entries, _ := os.ReadDir(d)
 		for _, e := range entries {

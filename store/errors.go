@@ -84,9 +84,12 @@ func (e *CorruptError) Error() string {
 		what = "cannot be read"
 	}
 	msg := fmt.Sprintf("the store %s %s; it was left untouched (%s: %v). ", e.Path, what, e.Op, e.Cause)
+	if e.Unreadable {
+		msg += "Check the file's owner and permissions (you must be able to read and write it) and the disk. "
+	}
 	if e.Backup != "" {
 		return msg + fmt.Sprintf("The newest backup is %s: with worktray stopped, run `worktray backup restore %s` "+
-			"(the damaged file is kept aside); `worktray backup list` shows every backup.", e.Backup, e.Backup)
+			"(the current file is kept aside); `worktray backup list` shows every backup.", e.Backup, e.Backup)
 	}
 	return msg + fmt.Sprintf("There is no usable backup in %s: restore a copy of your own with `worktray backup restore FILE`, "+
 		"or move the file away to start with an empty store.", DefaultBackupDir(e.Path))

@@ -55,7 +55,7 @@ func variantOrder(id string, n, v int) scheduler.Order {
 // rule: no order is removed unless two consecutive complete reads lacked it (and no read in
 // between listed it); a read that lists an order clears its missing state; a removed order
 // that comes back keeps its first-seen time and is not new; marks stay until seen. Set
-// WORKTRAY_TEST_SEED to replay a sequence.
+// WORKTRAY_TEST_SEED to replay a sequence, WORKTRAY_PROPERTY_N for the number of steps.
 func TestRemovalIsConfirmedRandomized(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("WORKTRAY_TEST_SEED"); s != "" {
@@ -67,10 +67,19 @@ func TestRemovalIsConfirmedRandomized(t *testing.T) {
 	}
 	t.Logf("seed %d (replay with WORKTRAY_TEST_SEED=%d)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	sequences, steps := 20, 60
+	// WORKTRAY_PROPERTY_N steps in all (`make soak` sets it large); 1,200 by default, 300 with -short.
+	steps, total := 60, 1200
 	if testing.Short() {
-		sequences = 5
+		total = 300
 	}
+	if s := os.Getenv("WORKTRAY_PROPERTY_N"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < steps {
+			t.Fatalf("WORKTRAY_PROPERTY_N=%q: want a number of steps, at least %d", s, steps)
+		}
+		total = n
+	}
+	sequences := total / steps
 	for seq := range sequences {
 		db := openTest(t, filepath.Join(t.TempDir(), fmt.Sprintf("seq%d.db", seq)), Options{})
 		runRemovalSequence(t, db, rng, seq, steps)

@@ -16,7 +16,9 @@ const (
 )
 
 // Retention says how much run history the owner keeps. The owner prunes to it with PruneRuns
-// when it starts, every 24 hours, and at once when the setting changes. Load it by filling
+// when it starts, every 24 hours, and at once when the setting changes. Pruning deletes run
+// records only, never slot claims, so it can neither make a slot run again nor block claiming
+// one (the rule is stated on PruneRuns). Load it by filling
 // DefaultRetention() and unmarshalling over it (Retention does), so a field missing from an
 // older stored value keeps its default.
 type Retention struct {

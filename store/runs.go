@@ -109,7 +109,16 @@ func getRun(runs *bbolt.Bucket, id uint64) (scheduler.Run, error) {
 	if !ok {
 		return r, fmt.Errorf("run %d: %w", id, scheduler.ErrNotFound)
 	}
-	return r, nil
+	return r, checkRunKey(u64key(id), r)
+}
+
+// checkRunKey reports damage when a run record is not stored under its own id (a damaged key
+// or value that still decodes).
+func checkRunKey(k []byte, r scheduler.Run) error {
+	if len(k) != 8 || keyU64(k) != r.ID {
+		return damagef("run record %d is stored under the key %x", r.ID, k)
+	}
+	return nil
 }
 
 // ClaimRun inserts run with a new id and returns it. When run.Slot is set on a first attempt
@@ -438,6 +447,9 @@ func (db *DB) Runs(q RunQuery) ([]scheduler.Run, error) {
 			var r scheduler.Run
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("decode run %d: %w", keyU64(k), err)
+			}
+			if err := checkRunKey(k, r); err != nil {
+				return err
 			}
 			if q.match(&r) {
 				out = append(out, r)

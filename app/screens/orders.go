@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"worktray/app/view"
+	"worktray/orderlist"
 	"worktray/scheduler"
 )
 
@@ -32,11 +33,10 @@ type OrdersSource interface {
 
 // The filters of the work orders table.
 const (
-	FilterAll        = "All orders"
-	FilterUnseen     = "New and changed"
-	FilterNew        = "New"
-	FilterChanged    = "Changed"
-	filterNewChanged = FilterUnseen
+	FilterAll     = "All orders"
+	FilterUnseen  = "New and changed"
+	FilterNew     = "New"
+	FilterChanged = "Changed"
 )
 
 // Orders is the work orders window's content: a table with search, a new/changed filter, sorting
@@ -47,8 +47,8 @@ type Orders struct {
 	src  OrdersSource
 	opts Options
 	// SaveCSV asks where to save, hands the writer to write, and then calls done with the path
-	// written (or the error; "" and nil when the user canceled). Nil hides nothing but makes
-	// Export do nothing. The ui process sets it to a file dialog.
+	// written (or the error; "" and nil when the user canceled). While it is nil, Export CSV…
+	// does nothing. The ui process sets it to a file dialog.
 	SaveCSV func(suggested string, write func(io.Writer) error, done func(path string, err error))
 	// ShowDetail shows an order's detail view (the ui process opens a window with it); nil
 	// leaves it to the caller of Detail.
@@ -85,7 +85,7 @@ type orderColumn struct {
 func builtinOrderColumns() []orderColumn {
 	return []orderColumn{
 		{column{"", 70, 0}, func(o *scheduler.Order, _ *time.Location) string { return markText(o) }, func(o *scheduler.Order) string {
-			return map[string]string{"● new": "0", "◆ changed": "1", "": "2", "removed": "3"}[markText(o)]
+			return map[string]string{"● new": "0", "◆ changed": "1", "missing": "2", "": "3", "removed": "4"}[markText(o)]
 		}},
 		{column{"Number", 80, 0}, func(o *scheduler.Order, _ *time.Location) string { return o.Number }, nil},
 		{column{"Visit", 90, 0}, visitText, visitKey},
@@ -103,17 +103,17 @@ func builtinOrderColumns() []orderColumn {
 // orderColumnVisit is the index of the visit column, the default sort.
 const orderColumnVisit = 2
 
-// markText is an order's mark as the table shows it.
+// markText is an order's mark as the table shows it: orderlist.MarkText (the CLI's rule) with a
+// sign before new and changed.
 func markText(o *scheduler.Order) string {
-	switch {
-	case !o.RemovedAt.IsZero():
-		return "removed"
-	case o.Mark == scheduler.MarkNew:
+	switch m := orderlist.MarkText(*o); m {
+	case string(scheduler.MarkNew):
 		return "● new"
-	case o.Mark == scheduler.MarkChanged:
+	case string(scheduler.MarkChanged):
 		return "◆ changed"
+	default:
+		return m
 	}
-	return ""
 }
 
 // visitText is an order's visit: its date and, when the portal gives one, its time in loc.
@@ -259,7 +259,7 @@ func (o *Orders) applyFilter() {
 			continue
 		}
 		switch o.filter.Selected {
-		case filterNewChanged:
+		case FilterUnseen:
 			if ord.Mark == scheduler.MarkNone || removed {
 				continue
 			}
@@ -397,6 +397,8 @@ func (o *Orders) cell(row, col int) (string, widget.Importance) {
 		imp = widget.SuccessImportance
 	case col == 0 && ord.Mark == scheduler.MarkChanged:
 		imp = widget.WarningImportance
+	case col == 0 && !ord.MissingSince.IsZero():
+		imp = widget.LowImportance
 	}
 	return text, imp
 }
@@ -466,13 +468,19 @@ func (o *Orders) export() {
 		return
 	}
 	shown := o.Shown()
-	o.SaveCSV("work-orders.csv", func(w io.Writer) error { return WriteCSV(w, shown) }, func(path string, err error) {
+	var rows int
+	// The same columns, in the same order, as `worktray orders --csv` (orderlist).
+	write := func(w io.Writer) (err error) {
+		rows, err = orderlist.WriteCSV(w, shown)
+		return err
+	}
+	o.SaveCSV("work-orders.csv", write, func(path string, err error) {
 		switch {
 		case err != nil:
-			setMessage(o.message, "Could not export the work orders: "+ErrorText(err))
+			setError(o.message, "Could not export the work orders: "+ErrorText(err))
 		case path != "":
 			setMessage(o.message, "")
-			o.note.SetText(fmt.Sprintf("Exported %s to %s.", view.Plural(len(shown), "work order", "work orders"), path))
+			o.note.SetText(fmt.Sprintf("Exported %s to %s.", view.Plural(rows, "work order", "work orders"), path))
 			o.note.Show()
 		}
 	})

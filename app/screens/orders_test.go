@@ -351,7 +351,7 @@ func TestOrdersCSVExport(t *testing.T) {
 			withCustom = r
 		}
 	}
-	if withCustom == nil || withCustom[slices.Index(header, "parts")] != "belt; filter" || withCustom[slices.Index(header, "dispenser_count")] != "6" {
+	if withCustom == nil || withCustom[slices.Index(header, "parts")] != "belt, filter" || withCustom[slices.Index(header, "dispenser_count")] != "6" {
 		t.Errorf("custom values missing: %q", withCustom)
 	}
 }

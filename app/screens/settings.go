@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"worktray/notify"
 	"worktray/scheduler"
 	"worktray/store"
 )
@@ -62,53 +61,18 @@ type SettingsOptions struct {
 	OpenFolder      func(path string) error
 }
 
-// Settings is the settings window's content: schedule, portal, alerts and general tabs. Input
-// that does not validate is shown next to its field, named, and never saved.
+// Settings is the settings window's content: schedule, portal, alerts and general tabs, one
+// type each (settings_schedule.go, settings_portal.go, settings_alerts.go, settings_general.go).
+// Input that does not validate is shown next to its field, named, and never saved.
 type Settings struct {
 	be   SettingsBackend
 	opts SettingsOptions
 	tabs *container.AppTabs
 
-	// The revisions of the settings as loaded; saves are based on them.
-	schedRev, portalRev, alertsRev, retentionRev Revision
-
-	sched     scheduler.Schedule // as loaded; fields the window does not edit keep their value
-	enabled   *widget.Check
-	minute    *widget.Entry
-	hour      *widget.Entry
-	every     *widget.Select
-	from, to  *widget.Select
-	weekdays  [7]*widget.Check
-	zone      *widget.SelectEntry
-	grace     *widget.Entry
-	retries   *widget.Entry
-	catchUp   *widget.Check
-	preview   *widget.Label
-	schedErrs map[string]*widget.Label
-	schedMsg  *widget.Label
-	schedSave *widget.Button
-
-	portal                                           Portal // as loaded
-	portalURL, portalProfile, portalUser, portalPass *widget.Entry
-	portalErrs                                       map[string]*widget.Label
-	portalMsg                                        *widget.Label
-
-	alerts                                 notify.Settings
-	pushEnabled, desktop, newDesk, newPush *widget.Check
-	largeDrop, quiet                       *widget.Check
-	token, userKey, threshold, renotify    *widget.Entry
-	quietFrom, quietTo                     *widget.Entry
-	alertErrs                              map[string]*widget.Label
-	alertMsg                               *widget.Label
-
-	retention     store.Retention // as loaded
-	keepRuns      *widget.Entry
-	retentionErrs map[string]*widget.Label
-	retentionMsg  *widget.Label
-	retentionSave *widget.Button
-
-	generalMsg *widget.Label
-	loading    bool
+	schedule *scheduleTab
+	portal   *portalTab
+	alerts   *alertsTab
+	general  *generalTab
 
 	// pages are the tabs' scrolled contents; a message shown or hidden changes their layout.
 	pages []*container.Scroll
@@ -148,11 +112,12 @@ var retentionFields = []string{"keep_runs"}
 func NewSettings(be SettingsBackend, opts SettingsOptions) *Settings {
 	opts.Options = opts.Options.withDefaults()
 	s := &Settings{be: be, opts: opts}
+	s.schedule, s.portal, s.alerts, s.general = &scheduleTab{w: s}, &portalTab{w: s}, &alertsTab{w: s}, &generalTab{w: s}
 	s.tabs = container.NewAppTabs(
-		container.NewTabItem("Schedule", s.scheduleTab()),
-		container.NewTabItem("Portal", s.portalTab()),
-		container.NewTabItem("Alerts", s.alertsTab()),
-		container.NewTabItem("General", s.generalTab()),
+		container.NewTabItem("Schedule", s.schedule.content()),
+		container.NewTabItem("Portal", s.portal.content()),
+		container.NewTabItem("Alerts", s.alerts.content()),
+		container.NewTabItem("General", s.general.content()),
 	)
 	return s
 }
@@ -201,10 +166,10 @@ func (s *Settings) load(reload bool, after func()) {
 	}, func(error) {
 		// Each tab shows what it could load, or why it could not.
 		for _, tab := range []tabState{
-			{es, s.schedMsg, "the schedule", s.scheduleEdited, func() { s.schedRev = srev; s.SetSchedule(sc) }},
-			{ep, s.portalMsg, "the portal settings", s.portalEdited, func() { s.portalRev = p.Revision; s.SetPortal(p) }},
-			{ea, s.alertMsg, "the alert settings", s.alertsEdited, func() { s.alertsRev = a.Revision; s.SetAlerts(a) }},
-			{er, s.retentionMsg, "the history retention", s.retentionEdited, func() { s.retentionRev = rrev; s.SetRetention(r) }},
+			{es, s.schedule.schedMsg, "the schedule", s.schedule.scheduleEdited, func() { s.schedule.schedRev = srev; s.schedule.SetSchedule(sc) }},
+			{ep, s.portal.portalMsg, "the portal settings", s.portal.portalEdited, func() { s.portal.portalRev = p.Revision; s.portal.SetPortal(p) }},
+			{ea, s.alerts.alertMsg, "the alert settings", s.alerts.alertsEdited, func() { s.alerts.alertsRev = a.Revision; s.alerts.SetAlerts(a) }},
+			{er, s.general.retentionMsg, "the history retention", s.general.retentionEdited, func() { s.general.retentionRev = rrev; s.general.SetRetention(r) }},
 		} {
 			switch {
 			case tab.err != nil:

@@ -17,6 +17,22 @@ import (
 	"worktray/secret"
 )
 
+// alertsTab is the settings window's alerts tab: Pushover, desktop notifications, thresholds and
+// quiet hours. It owns its widgets, field errors and messages; it is used on Fyne's goroutine
+// only.
+type alertsTab struct {
+	w *Settings // the window: backend, options, layout
+
+	alerts                                 notify.Settings // as loaded
+	alertsRev                              Revision        // as loaded; a save is based on it
+	pushEnabled, desktop, newDesk, newPush *widget.Check
+	largeDrop, quiet                       *widget.Check
+	token, userKey, threshold, renotify    *widget.Entry
+	quietFrom, quietTo                     *widget.Entry
+	alertErrs                              map[string]*widget.Label
+	alertMsg                               *widget.Label
+}
+
 // Alerts is the alert configuration as the settings window shows it: never the keys.
 type Alerts struct {
 	Settings notify.Settings
@@ -33,7 +49,7 @@ type AlertsChange struct {
 	Token, UserKey *string
 }
 
-func (s *Settings) alertsTab() fyne.CanvasObject {
+func (s *alertsTab) content() fyne.CanvasObject {
 	s.alertErrs = errLabels(alertFields)
 	s.pushEnabled = widget.NewCheck("Send alerts to Pushover", nil)
 	s.token = widget.NewPasswordEntry()
@@ -52,7 +68,7 @@ func (s *Settings) alertsTab() fyne.CanvasObject {
 	s.alertMsg = errorLabel()
 	save := widget.NewButton("Save alerts", s.saveAlerts)
 	save.Importance = widget.HighImportance
-	test, testResult := s.tryButton("Send test", "Sending…", time.Minute, s.be.SendTestAlert)
+	test, testResult := s.w.tryButton("Send test", "Sending…", time.Minute, s.w.be.SendTestAlert)
 	form := container.New(layout.NewFormLayout(),
 		widget.NewLabel(""), s.pushEnabled,
 		widget.NewLabel("Application token"), field(s.token, s.alertErrs, "pushover_token"),
@@ -64,11 +80,11 @@ func (s *Settings) alertsTab() fyne.CanvasObject {
 			container.NewGridWrap(fyne.NewSize(80, s.quietTo.MinSize().Height), s.quietTo))), s.alertErrs, "quiet_from", "quiet_to", "quiet_zone"),
 		widget.NewLabel("Desktop"), container.NewVBox(s.desktop, s.newDesk, s.newPush, s.largeDrop),
 	)
-	return s.page(form, container.NewHBox(save, test), s.alertMsg, testResult)
+	return s.w.page(form, container.NewHBox(save, test), s.alertMsg, testResult)
 }
 
 // SetAlerts fills the alerts tab. It must run on Fyne's goroutine.
-func (s *Settings) SetAlerts(a Alerts) {
+func (s *alertsTab) SetAlerts(a Alerts) {
 	st := a.Settings
 	s.alerts = st
 	s.pushEnabled.SetChecked(st.PushoverEnabled)
@@ -93,7 +109,7 @@ func (s *Settings) SetAlerts(a Alerts) {
 
 // alertsInput reads the alerts tab and validates it with the core's rules (notify.Settings and
 // secret.Validate).
-func (s *Settings) alertsInput() (AlertsChange, error) {
+func (s *alertsTab) alertsInput() (AlertsChange, error) {
 	st := s.alerts
 	var errs scheduler.ValidationError
 	num := func(name, text string) int { return wholeNumber(&errs, name, text) }
@@ -142,41 +158,41 @@ func (s *Settings) alertsInput() (AlertsChange, error) {
 	return ch, nil
 }
 
-func (s *Settings) saveAlerts() {
+func (s *alertsTab) saveAlerts() {
 	ch, err := s.alertsInput()
 	if err != nil {
-		s.showErrors(s.alertErrs, s.alertMsg, err)
+		s.w.showErrors(s.alertErrs, s.alertMsg, err)
 		return
 	}
-	s.showErrors(s.alertErrs, s.alertMsg, nil)
+	s.w.showErrors(s.alertErrs, s.alertMsg, nil)
 	if ch.Settings == ch.Base && ch.Token == nil && ch.UserKey == nil {
 		setSuccess(s.alertMsg, "Nothing to save: no field was changed.")
-		s.relayout()
+		s.w.relayout()
 		return
 	}
 	var rev Revision
-	s.opts.call(0, func(ctx context.Context) (err error) {
-		rev, err = s.be.SaveAlerts(ctx, ch, s.alertsRev)
+	s.w.opts.call(0, func(ctx context.Context) (err error) {
+		rev, err = s.w.be.SaveAlerts(ctx, ch, s.alertsRev)
 		return err
 	}, func(err error) {
-		if s.savedElsewhere(err, s.alertMsg, "the alert settings") {
+		if s.w.savedElsewhere(err, s.alertMsg, "the alert settings") {
 			return
 		}
 		if err != nil {
-			s.showErrors(s.alertErrs, s.alertMsg, err)
+			s.w.showErrors(s.alertErrs, s.alertMsg, err)
 			return
 		}
 		s.alerts, s.alertsRev = ch.Settings, rev
 		s.token.SetText("")
 		s.userKey.SetText("")
 		setSuccess(s.alertMsg, "Saved.")
-		s.relayout()
+		s.w.relayout()
 	})
 }
 
 // alertsEdited reports whether the user changed an alert field since it was loaded (input
 // that does not validate counts as an edit).
-func (s *Settings) alertsEdited() bool {
+func (s *alertsTab) alertsEdited() bool {
 	ch, err := s.alertsInput()
 	return err != nil || ch.Settings != ch.Base || ch.Token != nil || ch.UserKey != nil
 }

@@ -14,7 +14,23 @@ import (
 	"worktray/store"
 )
 
-func (s *Settings) generalTab() fyne.CanvasObject {
+// generalTab is the settings window's general tab: start at login, the data and log folders, and
+// the history retention. It owns its widgets, field errors and messages; it is used on Fyne's
+// goroutine only.
+type generalTab struct {
+	w *Settings // the window: backend, options, layout
+
+	retention     store.Retention // as loaded
+	retentionRev  Revision        // as loaded; a save is based on it
+	keepRuns      *widget.Entry
+	retentionErrs map[string]*widget.Label
+	retentionMsg  *widget.Label
+	retentionSave *widget.Button
+	generalMsg    *widget.Label
+	loading       bool // set while SetRetention fills the field
+}
+
+func (s *generalTab) content() fyne.CanvasObject {
 	s.generalMsg = errorLabel()
 	s.retentionErrs = errLabels(retentionFields)
 	s.retentionMsg = errorLabel()
@@ -23,7 +39,7 @@ func (s *Settings) generalTab() fyne.CanvasObject {
 	s.keepRuns.OnSubmitted = func(string) { s.saveRetention() }
 	s.retentionSave = widget.NewButton("Save", s.saveRetention)
 	var objs []fyne.CanvasObject
-	if t := s.opts.StartAtLogin; t != nil {
+	if t := s.w.opts.StartAtLogin; t != nil {
 		login := widget.NewCheck("Start worktray when I log in", nil)
 		login.SetChecked(t.Enabled())
 		login.OnChanged = func(on bool) {
@@ -37,10 +53,10 @@ func (s *Settings) generalTab() fyne.CanvasObject {
 	}
 	open := func(label, dir string) fyne.CanvasObject {
 		b := widget.NewButton(label, func() {
-			if s.opts.OpenFolder == nil || dir == "" {
+			if s.w.opts.OpenFolder == nil || dir == "" {
 				return
 			}
-			if err := s.opts.OpenFolder(dir); err != nil {
+			if err := s.w.opts.OpenFolder(dir); err != nil {
 				setError(s.generalMsg, "Could not open "+dir+": "+err.Error())
 			}
 		})
@@ -50,8 +66,8 @@ func (s *Settings) generalTab() fyne.CanvasObject {
 	}
 	objs = append(objs,
 		heading("Folders"),
-		open("Open data folder", s.opts.DataDir),
-		open("Open log folder", s.opts.LogDir),
+		open("Open data folder", s.w.opts.DataDir),
+		open("Open log folder", s.w.opts.LogDir),
 		heading("History"),
 		field(container.NewHBox(widget.NewLabel("Keep the last"),
 			container.NewGridWrap(fyne.NewSize(110, s.keepRuns.MinSize().Height), s.keepRuns),
@@ -60,21 +76,21 @@ func (s *Settings) generalTab() fyne.CanvasObject {
 		widget.NewLabel("Older runs are pruned daily; logs are kept 14 days."),
 		s.generalMsg,
 	)
-	return container.NewPadded(s.page(objs...))
+	return container.NewPadded(s.w.page(objs...))
 }
 
 // SetRetention fills the history retention of the general tab. It must run on Fyne's goroutine.
-func (s *Settings) SetRetention(r store.Retention) {
+func (s *generalTab) SetRetention(r store.Retention) {
 	s.retention = r
 	s.loading = true
 	s.keepRuns.SetText(strconv.Itoa(r.KeepRuns))
 	s.loading = false
-	s.showErrors(s.retentionErrs, s.retentionMsg, nil)
+	s.w.showErrors(s.retentionErrs, s.retentionMsg, nil)
 }
 
 // retentionInput reads the history retention and validates it with the core's rules
 // (store.Retention.Validate).
-func (s *Settings) retentionInput() (store.Retention, error) {
+func (s *generalTab) retentionInput() (store.Retention, error) {
 	var errs scheduler.ValidationError
 	r := store.Retention{KeepRuns: wholeNumber(&errs, "keep_runs", s.keepRuns.Text)}
 	if len(errs) > 0 {
@@ -83,42 +99,42 @@ func (s *Settings) retentionInput() (store.Retention, error) {
 	return r, r.Validate()
 }
 
-func (s *Settings) onRetentionChanged() {
+func (s *generalTab) onRetentionChanged() {
 	if s.loading {
 		return
 	}
 	_, err := s.retentionInput()
-	s.showErrors(s.retentionErrs, s.retentionMsg, err)
+	s.w.showErrors(s.retentionErrs, s.retentionMsg, err)
 }
 
-func (s *Settings) saveRetention() {
+func (s *generalTab) saveRetention() {
 	r, err := s.retentionInput()
 	if err != nil {
-		s.showErrors(s.retentionErrs, s.retentionMsg, err)
+		s.w.showErrors(s.retentionErrs, s.retentionMsg, err)
 		return
 	}
-	s.showErrors(s.retentionErrs, s.retentionMsg, nil)
+	s.w.showErrors(s.retentionErrs, s.retentionMsg, nil)
 	s.retentionSave.Disable()
 	var rev Revision
-	s.opts.call(0, func(ctx context.Context) (err error) {
-		rev, err = s.be.SaveRetention(ctx, r, s.retentionRev)
+	s.w.opts.call(0, func(ctx context.Context) (err error) {
+		rev, err = s.w.be.SaveRetention(ctx, r, s.retentionRev)
 		return err
 	}, func(err error) {
 		s.retentionSave.Enable()
-		if s.savedElsewhere(err, s.retentionMsg, "the history settings") {
+		if s.w.savedElsewhere(err, s.retentionMsg, "the history settings") {
 			return
 		}
 		if err != nil {
-			s.showErrors(s.retentionErrs, s.retentionMsg, err)
+			s.w.showErrors(s.retentionErrs, s.retentionMsg, err)
 			return
 		}
 		s.retention, s.retentionRev = r, rev
 		setSuccess(s.retentionMsg, fmt.Sprintf("Saved. The last %d runs are kept; older ones are pruned now.", r.KeepRuns))
-		s.relayout()
+		s.w.relayout()
 	})
 }
 
 // retentionEdited reports whether the retention shown differs from the one loaded.
-func (s *Settings) retentionEdited() bool {
+func (s *generalTab) retentionEdited() bool {
 	return strings.TrimSpace(s.keepRuns.Text) != strconv.Itoa(s.retention.KeepRuns)
 }

@@ -16,6 +16,18 @@ import (
 	"worktray/secret"
 )
 
+// portalTab is the settings window's portal tab: the portal address, profile and sign-in. It owns
+// its widgets, field errors and messages; it is used on Fyne's goroutine only.
+type portalTab struct {
+	w *Settings // the window: backend, options, layout
+
+	portal                                           Portal   // as loaded
+	portalRev                                        Revision // as loaded; a save is based on it
+	portalURL, portalProfile, portalUser, portalPass *widget.Entry
+	portalErrs                                       map[string]*widget.Label
+	portalMsg                                        *widget.Label
+}
+
 // Portal is the portal configuration as the settings window shows it: never the password.
 type Portal struct {
 	URL         string
@@ -32,7 +44,7 @@ type PortalChange struct {
 	Password               *string
 }
 
-func (s *Settings) portalTab() fyne.CanvasObject {
+func (s *portalTab) content() fyne.CanvasObject {
 	s.portalErrs = errLabels(portalFields)
 	s.portalURL = widget.NewEntry()
 	s.portalURL.SetPlaceHolder("https://portal.example.com/login")
@@ -43,19 +55,19 @@ func (s *Settings) portalTab() fyne.CanvasObject {
 	s.portalMsg = errorLabel()
 	save := widget.NewButton("Save portal", s.savePortal)
 	save.Importance = widget.HighImportance
-	test, testResult := s.tryButton("Test login", "Logging in…", 2*time.Minute, s.be.TestLogin)
+	test, testResult := s.w.tryButton("Test login", "Logging in…", 2*time.Minute, s.w.be.TestLogin)
 	form := container.New(layout.NewFormLayout(),
 		widget.NewLabel("Portal URL"), field(s.portalURL, s.portalErrs, "url"),
 		widget.NewLabel("Profile"), field(s.portalProfile, s.portalErrs, "profile"),
 		widget.NewLabel("Username"), field(s.portalUser, s.portalErrs, "username"),
 		widget.NewLabel("Password"), field(s.portalPass, s.portalErrs, "password"),
 	)
-	return s.page(form, container.NewHBox(save, test), s.portalMsg,
+	return s.w.page(form, container.NewHBox(save, test), s.portalMsg,
 		widget.NewLabel("Test login uses the saved settings."), testResult)
 }
 
 // SetPortal fills the portal tab. It must run on Fyne's goroutine.
-func (s *Settings) SetPortal(p Portal) {
+func (s *portalTab) SetPortal(p Portal) {
 	s.portal = p
 	s.portalURL.SetText(p.URL)
 	s.portalProfile.SetText(p.Profile)
@@ -93,7 +105,7 @@ func ValidatePortal(p PortalChange) error {
 }
 
 // portalShown is the portal configuration as the tab shows it, the password if one was typed.
-func (s *Settings) portalShown() PortalChange {
+func (s *portalTab) portalShown() PortalChange {
 	p := PortalChange{URL: strings.TrimSpace(s.portalURL.Text), Profile: strings.TrimSpace(s.portalProfile.Text),
 		Username: strings.TrimSpace(s.portalUser.Text)}
 	if s.portalPass.Text != "" {
@@ -104,18 +116,18 @@ func (s *Settings) portalShown() PortalChange {
 }
 
 // portalEdited reports whether the user changed a portal field since it was loaded.
-func (s *Settings) portalEdited() bool {
+func (s *portalTab) portalEdited() bool {
 	p := s.portalShown()
 	return p.URL != s.portal.URL || p.Profile != s.portal.Profile || p.Username != s.portal.Username || p.Password != nil
 }
 
-func (s *Settings) savePortal() {
+func (s *portalTab) savePortal() {
 	shown := s.portalShown()
 	if err := ValidatePortal(shown); err != nil {
-		s.showErrors(s.portalErrs, s.portalMsg, err)
+		s.w.showErrors(s.portalErrs, s.portalMsg, err)
 		return
 	}
-	s.showErrors(s.portalErrs, s.portalMsg, nil)
+	s.w.showErrors(s.portalErrs, s.portalMsg, nil)
 	// Only what the user changed.
 	p := PortalChange{Password: shown.Password}
 	if shown.URL != s.portal.URL {
@@ -129,19 +141,19 @@ func (s *Settings) savePortal() {
 	}
 	if p == (PortalChange{}) {
 		setSuccess(s.portalMsg, "Nothing to save: no field was changed.")
-		s.relayout()
+		s.w.relayout()
 		return
 	}
 	var rev Revision
-	s.opts.call(0, func(ctx context.Context) (err error) {
-		rev, err = s.be.SavePortal(ctx, p, s.portalRev)
+	s.w.opts.call(0, func(ctx context.Context) (err error) {
+		rev, err = s.w.be.SavePortal(ctx, p, s.portalRev)
 		return err
 	}, func(err error) {
-		if s.savedElsewhere(err, s.portalMsg, "the portal settings") {
+		if s.w.savedElsewhere(err, s.portalMsg, "the portal settings") {
 			return
 		}
 		if err != nil {
-			s.showErrors(s.portalErrs, s.portalMsg, err)
+			s.w.showErrors(s.portalErrs, s.portalMsg, err)
 			return
 		}
 		s.portalRev = rev
@@ -152,6 +164,6 @@ func (s *Settings) savePortal() {
 			s.portalPass.SetPlaceHolder("saved; type to replace it")
 		}
 		setSuccess(s.portalMsg, "Saved. The next scrape uses these settings.")
-		s.relayout()
+		s.w.relayout()
 	})
 }

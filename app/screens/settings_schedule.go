@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"reflect"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -19,6 +18,31 @@ import (
 	"worktray/app/view"
 	"worktray/scheduler"
 )
+
+// scheduleTab is the settings window's schedule tab: its hour, weekday and zone pickers and the
+// live preview of the next runs. It owns its widgets, field errors and messages; it is used on
+// Fyne's goroutine only.
+type scheduleTab struct {
+	w *Settings // the window: backend, options, layout
+
+	sched     scheduler.Schedule // as loaded; fields the window does not edit keep their value
+	schedRev  Revision           // the schedule's revision as loaded; a save is based on it
+	enabled   *widget.Check
+	minute    *widget.Entry
+	hour      *widget.Entry
+	every     *widget.Select
+	from, to  *widget.Select
+	weekdays  [7]*widget.Check
+	zone      *widget.SelectEntry
+	grace     *widget.Entry
+	retries   *widget.Entry
+	catchUp   *widget.Check
+	preview   *widget.Label
+	schedErrs map[string]*widget.Label
+	schedMsg  *widget.Label
+	schedSave *widget.Button
+	loading   bool // set while SetSchedule fills the fields
+}
 
 func hourOptions(from, to int) []string {
 	var out []string
@@ -30,7 +54,7 @@ func hourOptions(from, to int) []string {
 
 var weekdayOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
 
-func (s *Settings) scheduleTab() fyne.CanvasObject {
+func (s *scheduleTab) content() fyne.CanvasObject {
 	s.schedErrs = errLabels(scheduleFields)
 	changed := func() { s.onScheduleChanged() }
 	s.enabled = widget.NewCheck("Run scrapes on a schedule", func(bool) { changed() })
@@ -75,7 +99,7 @@ func (s *Settings) scheduleTab() fyne.CanvasObject {
 		widget.NewLabel(""), s.catchUp,
 		widget.NewLabel("Next runs"), s.preview,
 	)
-	return s.page(form, container.NewHBox(s.schedSave), s.schedMsg)
+	return s.w.page(form, container.NewHBox(s.schedSave), s.schedMsg)
 }
 
 // commonZones lists zones for the zone picker: the system's first, then a few common ones. Any
@@ -93,7 +117,7 @@ func commonZones() []string {
 }
 
 // SetSchedule fills the schedule tab. It must run on Fyne's goroutine.
-func (s *Settings) SetSchedule(sc scheduler.Schedule) {
+func (s *scheduleTab) SetSchedule(sc scheduler.Schedule) {
 	s.loading = true
 	s.sched = sc
 	s.enabled.SetChecked(sc.Enabled)
@@ -118,7 +142,7 @@ func (s *Settings) SetSchedule(sc scheduler.Schedule) {
 
 // scheduleInput reads the schedule tab. Text that is not a number is a field error here; the
 // rest is the core's Schedule.Validate.
-func (s *Settings) scheduleInput() (scheduler.Schedule, error) {
+func (s *scheduleTab) scheduleInput() (scheduler.Schedule, error) {
 	sc := s.sched
 	sc.Weekdays = nil
 	var errs scheduler.ValidationError
@@ -156,12 +180,12 @@ func (s *Settings) scheduleInput() (scheduler.Schedule, error) {
 	return sc, sc.Validate()
 }
 
-func (s *Settings) onScheduleChanged() {
+func (s *scheduleTab) onScheduleChanged() {
 	if s.loading {
 		return
 	}
 	sc, err := s.scheduleInput()
-	s.showErrors(s.schedErrs, s.schedMsg, err)
+	s.w.showErrors(s.schedErrs, s.schedMsg, err)
 	if err != nil {
 		s.preview.SetText("Correct the fields marked above to see the next runs.")
 		return
@@ -170,48 +194,48 @@ func (s *Settings) onScheduleChanged() {
 		s.preview.SetText("None: the schedule is off.")
 		return
 	}
-	now := s.opts.Now()
+	now := s.w.opts.Now()
 	next := sc.NextN(now, 5)
 	parts := make([]string, len(next))
 	for i, t := range next {
-		parts[i] = view.Clock(t, now, s.opts.Location)
+		parts[i] = view.Clock(t, now, s.w.opts.Location)
 	}
 	s.preview.SetText(strings.Join(parts, ", "))
 }
 
 // scheduleEdited reports whether the schedule shown differs from the one loaded (input that
 // does not validate counts as an edit).
-func (s *Settings) scheduleEdited() bool {
+func (s *scheduleTab) scheduleEdited() bool {
 	sc, err := s.scheduleInput()
 	return err != nil || !reflect.DeepEqual(sc, s.sched)
 }
 
-func (s *Settings) saveSchedule() {
+func (s *scheduleTab) saveSchedule() {
 	sc, err := s.scheduleInput()
 	if err != nil {
-		s.showErrors(s.schedErrs, s.schedMsg, err)
+		s.w.showErrors(s.schedErrs, s.schedMsg, err)
 		return
 	}
 	s.schedSave.Disable()
 	var rev Revision
-	s.opts.call(0, func(ctx context.Context) (err error) {
-		rev, err = s.be.SaveSchedule(ctx, sc, s.schedRev)
+	s.w.opts.call(0, func(ctx context.Context) (err error) {
+		rev, err = s.w.be.SaveSchedule(ctx, sc, s.schedRev)
 		return err
 	}, func(err error) {
 		s.schedSave.Enable()
-		if s.savedElsewhere(err, s.schedMsg, "the schedule settings") {
+		if s.w.savedElsewhere(err, s.schedMsg, "the schedule settings") {
 			return
 		}
 		if err != nil {
-			s.showErrors(s.schedErrs, s.schedMsg, err)
+			s.w.showErrors(s.schedErrs, s.schedMsg, err)
 			return
 		}
 		s.sched, s.schedRev = sc, rev
 		msg := "Saved. The new schedule applies now."
-		if next := sc.NextN(s.opts.Now(), 1); len(next) > 0 && sc.Enabled {
-			msg = "Saved. Next run " + view.Clock(next[0], s.opts.Now(), s.opts.Location) + "."
+		if next := sc.NextN(s.w.opts.Now(), 1); len(next) > 0 && sc.Enabled {
+			msg = "Saved. Next run " + view.Clock(next[0], s.w.opts.Now(), s.w.opts.Location) + "."
 		}
 		setSuccess(s.schedMsg, msg)
-		s.relayout()
+		s.w.relayout()
 	})
 }

@@ -58,8 +58,9 @@ type Config struct {
 	Location *time.Location
 	// PortalSetUp reports whether a portal is set up (a portal URL is saved); nil means it is.
 	// While it is not, the tray shows its "Set up your portal…" state and item. The tray calls
-	// it on its event loop at every refresh, so it must be quick (a store read); an error is
-	// logged and counts as set up. Call SettingsChanged after the portal settings change.
+	// it on its event loop at every refresh (every scheduler event, scheduler.
+	// EventSettingsChanged included), so it must be quick (a store read); an error is logged
+	// and counts as set up.
 	PortalSetUp func() (bool, error)
 	// BusAddress is the session bus; empty means $DBUS_SESSION_BUS_ADDRESS or
 	// $XDG_RUNTIME_DIR/bus. With no bus there is no tray and the status window opens instead.
@@ -80,9 +81,8 @@ type Tray struct {
 	// meaningless until rendered is true.
 	shown    menuView
 	rendered bool
-	// changed nudges the loop to render again (SettingsChanged); activate carries left clicks
-	// on the icon (SNI Activate) to the loop.
-	changed, activate chan struct{}
+	// activate carries left clicks on the icon (SNI Activate) to the loop.
+	activate chan struct{}
 }
 
 // menuView is what the tray shows for one snapshot: everything of the icon and the menu that
@@ -160,16 +160,7 @@ func New(cfg Config) (*Tray, error) {
 	if cfg.Location == nil {
 		cfg.Location = time.Local
 	}
-	return &Tray{cfg: cfg, log: cfg.Log, changed: make(chan struct{}, 1), activate: make(chan struct{}, 1)}, nil
-}
-
-// SettingsChanged tells the tray that settings it shows (whether a portal is set up) changed;
-// it renders again soon. It never blocks and is safe for concurrent use.
-func (t *Tray) SettingsChanged() {
-	select {
-	case t.changed <- struct{}{}:
-	default: // a render is already due
-	}
+	return &Tray{cfg: cfg, log: cfg.Log, activate: make(chan struct{}, 1)}, nil
 }
 
 // onActivate is systray's callback for a left click on the icon; it runs on the D-Bus
@@ -350,8 +341,6 @@ func (t *Tray) loop(ctx context.Context, c clicks) error {
 			}
 			refresh()
 		case <-wakeC:
-			refresh()
-		case <-t.changed:
 			refresh()
 		case <-t.activate:
 			click(itemActivate)

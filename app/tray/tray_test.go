@@ -644,8 +644,8 @@ func TestMenuViewOfSetupAndStuck(t *testing.T) {
 }
 
 // TestLoopSetupStateAndActivate: with no portal the tray shows the setup state and item, whose
-// click opens the settings at the Portal tab; SettingsChanged renders the set-up portal at once;
-// a left click on the icon opens the status window.
+// click opens the settings at the Portal tab; the settings event of a saved portal renders it at
+// once; a left click on the icon opens the status window.
 func TestLoopSetupStateAndActivate(t *testing.T) {
 	s := &fakeScheduler{snap: idle}
 	m := &fakeMenu{}
@@ -671,7 +671,7 @@ func TestLoopSetupStateAndActivate(t *testing.T) {
 	mu.Lock()
 	setUp = true
 	mu.Unlock()
-	tr.SettingsChanged()
+	s.publish(scheduler.Event{Kind: scheduler.EventSettingsChanged, At: now, Message: "portal"})
 	m.waitFor(t, "setup hidden")
 	if got := m.take(); !slices.Contains(got, "icon idle") || !slices.Contains(got, "scrape enabled") {
 		t.Errorf("after the portal was set up: %q", got)

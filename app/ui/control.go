@@ -76,52 +76,20 @@ func (b ControlBackend) Orders(ctx context.Context, removed bool) ([]scheduler.O
 	return b.C.Orders(ctx, removed)
 }
 
-// orderMarks is what the work orders window needs of the control client beyond listing orders:
-// the routes for marks and change history (issue 12). control.Client gains them with the order
-// data's control routes; until then the window says the owner cannot do it.
-type orderMarks interface {
-	MarkSeen(ctx context.Context, portalIDs ...string) (int, error)
-	MarkAllSeen(ctx context.Context) (int, error)
-	OrderHistory(ctx context.Context, portalID string) ([]scheduler.OrderChange, error)
-}
-
-// errNoOrderMarks is the answer of an owner whose control API has no routes for marks and
-// change history.
-var errNoOrderMarks = errors.New("this worktray cannot keep marks and change history yet (update worktray)")
-
-func (b ControlBackend) orderMarks() (orderMarks, error) {
-	if m, ok := any(b.C).(orderMarks); ok {
-		return m, nil
-	}
-	return nil, errNoOrderMarks
-}
-
 // OrderHistory implements screens.OrdersSource.
 func (b ControlBackend) OrderHistory(ctx context.Context, portalID string) ([]scheduler.OrderChange, error) {
-	m, err := b.orderMarks()
-	if err != nil {
-		return nil, err
-	}
-	return m.OrderHistory(ctx, portalID)
+	return b.C.OrderHistory(ctx, portalID)
 }
 
 // MarkSeen implements screens.OrdersSource.
 func (b ControlBackend) MarkSeen(ctx context.Context, portalIDs ...string) error {
-	m, err := b.orderMarks()
-	if err != nil {
-		return err
-	}
-	_, err = m.MarkSeen(ctx, portalIDs...)
+	_, err := b.C.MarkSeen(ctx, portalIDs...)
 	return err
 }
 
 // MarkAllSeen implements screens.OrdersSource.
 func (b ControlBackend) MarkAllSeen(ctx context.Context) error {
-	m, err := b.orderMarks()
-	if err != nil {
-		return err
-	}
-	_, err = m.MarkAllSeen(ctx)
+	_, err := b.C.MarkAllSeen(ctx)
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 )
 
@@ -23,6 +24,7 @@ func TestDesktopVariant(t *testing.T) {
 			t.Errorf("desktopVariant(%q, %q, %q) = %v, want %v", tt.scheme, tt.gtk, tt.env, got, tt.want)
 		}
 	}
+	test.NewTempApp(t)
 	th := variantTheme{Theme: theme.DefaultTheme(), variant: theme.VariantLight}
 	if th.Color(theme.ColorNameBackground, theme.VariantDark) != theme.DefaultTheme().Color(theme.ColorNameBackground, theme.VariantLight) {
 		t.Error("the light variant theme draws a dark background")

@@ -267,7 +267,7 @@ func (w *windows) follow(ctx context.Context) {
 			return
 		case ev := <-events:
 			w.refreshStatus()
-			if ev.Kind == scheduler.EventScheduleChanged || ev.Kind == EventSettingsChanged {
+			if ev.Kind == scheduler.EventScheduleChanged || ev.Kind == scheduler.EventSettingsChanged {
 				fyne.Do(func() {
 					if w.settings != nil {
 						w.settings.Reload()
@@ -289,11 +289,6 @@ func (w *windows) follow(ctx context.Context) {
 		}
 	}
 }
-
-// EventSettingsChanged is the event the owner publishes when settings other than the schedule
-// (portal, alerts, retention) were saved; the settings window reloads on it and on
-// scheduler.EventScheduleChanged.
-const EventSettingsChanged scheduler.EventKind = "settings_changed"
 
 // refreshStatus reads a snapshot and shows it in the status window, if one is open. It is called
 // off Fyne's goroutine.
