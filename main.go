@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -49,7 +50,8 @@ func program(stdout, stderr io.Writer) cli.Program {
 			Summary: "run the owner: the scheduler, the store and (with a desktop) the tray",
 			Long: `Runs the owner, the long-running worktray process: it holds the store, runs the scheduler,
 serves the control socket and, on a desktop, shows the tray icon. One runs per user (per data
-directory); a second launch shows the running one's status window and exits 0. With no
+directory): a second desktop launch shows the running one's status window and exits 0, a
+second headless one names the running owner's pid and exits 1. With no
 $DISPLAY it runs headless. --demo starts it on the bundled demo portal in a data directory of
 its own. SIGINT, SIGTERM and SIGHUP stop it cleanly (a running scrape is recorded canceled).`,
 			Run: func(ctx context.Context, args []string) int { return runOwnerCommand(ctx, name, args, &of, stderr) }}
@@ -165,12 +167,42 @@ func runOwnerCommand(ctx context.Context, cmd string, args []string, f *ownerFla
 	return exitCode(err, stderr)
 }
 
-// demoFlags are the demo portal's options: its data and its fault switches.
+// demoFlags are the demo portal's options: its data, its list's shape and its fault switches.
 type demoFlags struct {
-	addr  string
-	count int
-	seed  uint64
+	addr            string
+	count           int
+	seed            uint64
+	shape, pageSize string
 	demoportal.Faults
+	List demoportal.ListModes
+}
+
+// options checks the flags and returns the portal's options; errors name the flag.
+func (d *demoFlags) options() (demoportal.Options, error) {
+	host, _, err := net.SplitHostPort(d.addr)
+	if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+		return demoportal.Options{}, fmt.Errorf("--addr %q: the demo portal listens on a loopback address only (its password is published), e.g. 127.0.0.1:8099", d.addr)
+	}
+	if d.count < 0 || d.count > demoportal.MaxOrders {
+		return demoportal.Options{}, fmt.Errorf("--count %d: must be from 0 to %d", d.count, demoportal.MaxOrders)
+	}
+	shapes := map[string]demoportal.ListShape{"pages": demoportal.ShapePages, "numbered": demoportal.ShapeNumbered,
+		"load-more": demoportal.ShapeLoadMore, "scroll": demoportal.ShapeScroll}
+	shape, ok := shapes[d.shape]
+	if !ok {
+		return demoportal.Options{}, fmt.Errorf("--list %q: must be pages, numbered, load-more or scroll", d.shape)
+	}
+	sizes := map[string]demoportal.PageSizeControl{"select": demoportal.SizeSelect, "links": demoportal.SizeLinks, "form": demoportal.SizeForm}
+	size, ok := sizes[d.pageSize]
+	if !ok {
+		return demoportal.Options{}, fmt.Errorf("--page-size-control %q: must be select, links or form", d.pageSize)
+	}
+	if d.List.Step < 1 || d.List.Step > 100 {
+		return demoportal.Options{}, fmt.Errorf("--step %d: must be from 1 to 100", d.List.Step)
+	}
+	list := d.List
+	list.Shape, list.PageSize = shape, size
+	return demoportal.Options{Seed: d.seed, Count: d.count, Faults: d.Faults, List: list}, nil
 }
 
 func (d *demoFlags) register(fs *flag.FlagSet) {
@@ -185,6 +217,15 @@ func (d *demoFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&d.ChangedLayout, "changed-layout", false, "fault: render the list with other class names, as after a redesign")
 	fs.BoolVar(&d.Hang, "hang", false, "fault: the work-order list starts loading and never finishes")
 	fs.DurationVar(&d.PagerDelay, "pager-delay", 0, "fault: draw the pager this long after the rows")
+	fs.StringVar(&d.shape, "list", "pages", "list shape: pages (Next replaces the rows), numbered (a pager whose next never disables), load-more or scroll")
+	fs.IntVar(&d.List.Step, "step", 20, "rows a Load more click or a scroll adds (1 to 100)")
+	fs.StringVar(&d.pageSize, "page-size-control", "select", "page-size control: select, links (a drop-down of links) or form (a select applied by its form's button)")
+	fs.BoolVar(&d.List.HiddenEmpty, "hidden-empty", false, "behaviour: a hidden \"no work orders\" marker is in the list page while it loads")
+	fs.DurationVar(&d.List.RowsDelay, "rows-delay", 0, "behaviour: the list page asks for its rows this long after it loads (the loading marker shows)")
+	fs.IntVar(&d.List.Bursts, "bursts", 0, "behaviour: each page's rows arrive in this many requests, drawn as they come")
+	fs.DurationVar(&d.List.BurstDelay, "burst-delay", 0, "behaviour: delay each burst's answer by this long")
+	fs.IntVar(&d.List.CloseOnPage, "close-on-page", 0, "behaviour: close the first order of page 1 when this page (2 or more) is first asked for")
+	fs.BoolVar(&d.List.RichText, "rich-text", false, "behaviour: multi-block customers, <br> in site names, paragraphs in instructions")
 	fs.BoolVar(&d.EchoPassword, "echo-password", false, "fault: a refused sign-in page shows the typed password back")
 }
 
@@ -195,7 +236,16 @@ func runDemoPortal(ctx context.Context, args []string, d *demoFlags, stdout, std
 	if err := fs.Parse(args); err != nil {
 		return parseError("demo-portal", err, stderr)
 	}
-	err := demoportal.Serve(ctx, d.addr, demoportal.Options{Seed: d.seed, Count: d.count, Faults: d.Faults}, func(u string) {
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "worktray demo-portal: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	opts, err := d.options()
+	if err != nil {
+		fmt.Fprintf(stderr, "worktray demo-portal: %v\n", err)
+		return 2
+	}
+	err = demoportal.Serve(ctx, d.addr, opts, func(u string) {
 		fmt.Fprintf(stdout, "demo portal on %s (sign in as %s / %s); Ctrl-C stops it\n", u,
 			demoportal.DefaultEmail, demoportal.DefaultPassword)
 	})
@@ -208,6 +258,10 @@ func runDemoPortal(ctx context.Context, args []string, d *demoFlags, stdout, std
 // reaches it). The windows are a binary of their own so that the owner does not link Fyne, whose
 // package initialisation alone doubles the owner's idle memory.
 func runUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		fmt.Fprintln(stderr, "worktray ui: there is no desktop to show a window on ($DISPLAY and $WAYLAND_DISPLAY are unset); use the command line (worktray status, worktray help)")
+		return 1
+	}
 	bin, err := uiBinary()
 	if err != nil {
 		fmt.Fprintln(stderr, "worktray ui:", err)

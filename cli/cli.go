@@ -279,6 +279,9 @@ func notRespondingMessage(err error) string {
 var flagNames = map[string]string{
 	"every_hours": "every", "grace_minutes": "grace", "retry_backoff_minutes": "backoff",
 	"failure_threshold": "threshold", "renotify_minutes": "renotify", "keep_runs": "keep",
+	"pushover_enabled": "pushover", "desktop_enabled": "desktop", "quiet_enabled": "quiet",
+	"quiet_from": "quiet", "quiet_to": "quiet", "large_drop_alert": "large-drop",
+	"pushover_token": "keys", "pushover_user_key": "keys",
 }
 
 func describeValidation(ve scheduler.ValidationError) string {

@@ -234,7 +234,7 @@ func TestCommandsWithOwner(t *testing.T) {
 func TestCommandsWithoutOwner(t *testing.T) {
 	dir := shortTempDir(t)
 	// Never ran here: read commands say so.
-	expect(t, cli(t, dir, "", "status"), ExitNoOwner, "never run")
+	expect(t, cli(t, dir, "", "status"), ExitNotSetUp, "never run")
 	expect(t, cli(t, dir, "", "scrape"), ExitNoOwner, "worktray is not running", "run --headless")
 
 	o := startOwner(t, dir)

@@ -52,9 +52,6 @@ func Execute(ctx context.Context, args []string, prog Program) int {
 	code := ExitOK
 	root := newRoot(ctx, prog, &code)
 	root.SetArgs(args)
-	root.SetOut(prog.IO.Out)
-	root.SetErr(prog.IO.Err)
-	root.SetIn(orStdin(prog.IO.In))
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintf(prog.IO.Err, "worktray: %v\n%s", err, "Run 'worktray help' for the commands.\n")
 		return ExitUsage
@@ -120,6 +117,10 @@ func newRoot(ctx context.Context, prog Program, code *int) *cobra.Command {
 		},
 	}
 	root.SuggestionsMinimumDistance = 2
+	// Output is set before the completion command is made: it keeps the writer it sees then.
+	root.SetOut(prog.IO.Out)
+	root.SetErr(prog.IO.Err)
+	root.SetIn(orStdin(prog.IO.In))
 	addFlags(root, prog.Owner.Flags)
 	root.SetVersionTemplate("worktray {{.Version}}\n")
 	root.CompletionOptions.HiddenDefaultCmd = false
@@ -129,6 +130,45 @@ func newRoot(ctx context.Context, prog Program, code *int) *cobra.Command {
 	}
 	for _, name := range Commands() {
 		root.AddCommand(clientCommand(ctx, prog.IO, name, code))
+	}
+	// `help TOPIC` with a topic that is no command is a usage error (exit 2), as is a shell
+	// `completion` does not know.
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "help about any command",
+		Args:  cobra.ArbitraryArgs,
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			var names []cobra.Completion
+			for _, sub := range c.Root().Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					names = append(names, sub.Name())
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil || target == nil || (len(args) > 0 && target == c.Root()) || len(rest) > 0 && !target.DisableFlagParsing {
+				return fmt.Errorf("no help topic %q: see `worktray help` for the commands", strings.Join(args, " "))
+			}
+			if len(rest) > 0 && target != c.Root() && len(target.Commands()) > 0 {
+				return fmt.Errorf("no help topic %q: see `worktray help %s`", strings.Join(args, " "), target.Name())
+			}
+			*code = ExitOK
+			return target.Help()
+		},
+	})
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return fmt.Errorf("no completion for the shell %q: bash, zsh, fish or powershell", args[0])
+				}
+				return cmd.Help()
+			}
+		}
 	}
 	root.AddCommand(&cobra.Command{
 		Use:   "version",

@@ -133,3 +133,15 @@ func TestBogusFlagExitsTwo(t *testing.T) {
 		}
 	}
 }
+
+// A help topic or a completion shell that does not exist is a usage error.
+func TestUnknownHelpTopicAndShell(t *testing.T) {
+	for _, args := range [][]string{{"help", "bogus"}, {"completion", "tcsh"}, {"help", "schedule", "bogus"}} {
+		if code, out, errw, _ := execute(t, args...); code != ExitUsage {
+			t.Errorf("%v: exit %d, want %d\n%s%s", args, code, ExitUsage, out, errw)
+		}
+	}
+	if code, out, _, _ := execute(t, "help", "schedule", "set"); code != 0 || !strings.Contains(out, "--minute") {
+		t.Errorf("help schedule set: exit %d\n%s", code, out)
+	}
+}

@@ -34,6 +34,14 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	st, local, err := e.status(ctx)
+	if errors.Is(err, errNeverRan) {
+		// Nothing here yet: not set up is the first thing that needs attention (see attention.go).
+		var xe *exitError
+		if errors.As(err, &xe) {
+			err = xe.err
+		}
+		return exitWith(ExitNotSetUp, err)
+	}
 	if err != nil {
 		return err
 	}
