@@ -34,6 +34,9 @@ type SettingsBackend interface {
 	SavePortal(ctx context.Context, p PortalChange, rev Revision) (Revision, error)
 	// TestLogin logs into the saved portal and says how it went.
 	TestLogin(ctx context.Context) (string, error)
+	// TestProfile signs in and reads the first list page with the saved profile, storing
+	// nothing, and says per field how many rows matched.
+	TestProfile(ctx context.Context) (string, error)
 	Alerts(ctx context.Context) (Alerts, error)
 	// SaveAlerts saves the fields of a.Settings that differ from a.Base, and the keys that are set.
 	SaveAlerts(ctx context.Context, a AlertsChange, rev Revision) (Revision, error)
