@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,8 +23,8 @@ import (
 
 // TestFullDiskCommands runs the owner with its data directory on a real, small file system
 // (a tmpfs; skipped where mounting is not permitted) and the demo portal with 150 orders, fills
-// the disk and scrapes: the scrape is storage_failed (never portal_error) and status says the
-// orders could not be saved. Once the disk has room, a scrape stores the 150 orders and the
+// the disk and scrapes: the scrape is storage_failed (never portal_error); status, diagnose and
+// the health endpoint say the store cannot be written. Once the disk has room, a scrape stores the 150 orders and the
 // history holds the storage_failed run.
 func TestFullDiskCommands(t *testing.T) {
 	if testing.Short() {
@@ -70,7 +71,8 @@ func TestFullDiskCommands(t *testing.T) {
 	if err := sec.Set(secret.PortalPassword, demoportal.DefaultPassword); err != nil {
 		t.Fatal(err)
 	}
-	startOwner(t, dir)
+	health := freeAddr(t)
+	startOwner(t, dir, "--health-addr", health)
 
 	// Fill the disk.
 	filler := filepath.Join(dir, "filler")
@@ -93,11 +95,20 @@ func TestFullDiskCommands(t *testing.T) {
 	if strings.Contains(r.stdout+r.stderr, view.ClassText(scheduler.ClassPortalError)) {
 		t.Errorf("a full disk was blamed on the portal:\n%v", r)
 	}
-	// The outcome is recorded (a small record fits in the pages the file already has) and
-	// status says what failed.
+	// The outcome is recorded (a small record fits in the pages the file already has), and
+	// status, diagnose and the health endpoint say the store cannot be written.
 	r = cli(t, dir, "", "status")
-	if r.code == ExitOK || !strings.Contains(r.stdout, view.ClassText(scheduler.ClassStorageFailed)) || !strings.Contains(r.stdout, "no space left") {
-		t.Errorf("status after a scrape that could not be stored:\n%v", r)
+	if r.code != ExitStorage || !strings.Contains(r.stdout, view.ClassText(scheduler.ClassStorageFailed)) || !strings.Contains(r.stdout, "no space left") {
+		t.Errorf("status after a scrape that could not be stored: want exit %d:\n%v", ExitStorage, r)
+	}
+	expect(t, cli(t, dir, "", "diagnose"), ExitUnhealthy, "no space left")
+	resp, err := http.Get("http://" + health + "/api/scheduler/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("health with a full disk: %d, want 503", resp.StatusCode)
 	}
 
 	// Room again.
