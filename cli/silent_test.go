@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -79,4 +80,57 @@ func TestSilentOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(t, cliWithin(t, 10*time.Second, dir, "schedule", "show"), ExitOK, "Schedule:")
+}
+
+// TestGivenUpCommandsNotApplied: commands a client gave up on while the owner was stopped
+// (SIGSTOP) are not applied when the owner continues: the owner refuses each as past its
+// client's deadline. Pause and a schedule write sent while stopped leave the owner running its
+// schedule unchanged; after a real pause, a resume sent while stopped leaves it paused.
+func TestGivenUpCommandsNotApplied(t *testing.T) {
+	dir := shortTempDir(t)
+	o := startOwner(t, dir)
+	t.Cleanup(func() { _ = o.cmd.Process.Signal(syscall.SIGCONT) })
+	before := cli(t, dir, "", "schedule", "show", "--json")
+	expect(t, before, ExitOK)
+
+	// givenUp stops the owner, runs each command until it gives up (exit 7), continues the
+	// owner and waits until it has refused them all.
+	refused := 0
+	givenUp := func(lines ...[]string) {
+		t.Helper()
+		if err := o.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range lines {
+			expect(t, cliWithin(t, 10*time.Second, dir, args...), ExitNotResponding, "is not responding")
+		}
+		if err := o.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+			t.Fatal(err)
+		}
+		refused += len(lines)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			n := strings.Count(o.stderr.String(), "its client's deadline had passed")
+			if n >= refused {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the owner refused %d of %d late commands:\n%s", n, refused, o.stderr)
+			}
+		}
+	}
+
+	givenUp([]string{"pause"}, []string{"schedule", "set", "--minute", "37"})
+	st := cli(t, dir, "", "status", "--json")
+	if strings.Contains(st.stdout, `"paused": true`) {
+		t.Fatalf("a pause given up on was applied:\n%s", st.stdout)
+	}
+	if after := cli(t, dir, "", "schedule", "show", "--json"); after.stdout != before.stdout {
+		t.Fatalf("a schedule write given up on was applied:\nbefore %s\nafter %s", before.stdout, after.stdout)
+	}
+
+	expect(t, cli(t, dir, "", "pause"), ExitOK)
+	givenUp([]string{"resume"})
+	if st := cli(t, dir, "", "status", "--json"); !strings.Contains(st.stdout, `"paused": true`) {
+		t.Fatalf("a resume given up on was applied:\n%s", st.stdout)
+	}
 }

@@ -278,4 +278,5 @@ const (
 	codeUnavailable    = "unavailable"     // 503: the scheduler is not running (starting, stopping)
 	codeInternal       = "internal"        // 500
 	codeMethod         = "method_not_allowed"
+	codeDeadlinePassed = "deadline_passed" // 408: the client's deadline passed before the request was handled; nothing applied
 )

@@ -230,6 +230,7 @@ func (c *Client) send(ctx context.Context, method, path string, in any, hdr ...s
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
+	setDeadline(ctx, req.Header)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if noOwner(err) {

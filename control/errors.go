@@ -30,6 +30,9 @@ var (
 	// is stopped (SIGSTOP), hung or overloaded. The client returns a *NotRespondingError, which
 	// names the owner's pid when the socket told it.
 	ErrNotResponding = errors.New("the worktray owner is not responding")
+	// ErrDeadlinePassed means the owner received a request after the deadline its client sent
+	// with it (DeadlineHeader) and refused it: nothing was applied.
+	ErrDeadlinePassed = errors.New("the request reached the worktray owner after its deadline and was not applied")
 )
 
 // NotRespondingError says that the owner listening on Socket did not answer in time. It
@@ -87,6 +90,8 @@ func (e *Error) Unwrap() error {
 		return ErrNoWindows
 	case codeNotSupported:
 		return ErrNotSupported
+	case codeDeadlinePassed:
+		return ErrDeadlinePassed
 	case codeStaleRevision:
 		return &store.StaleRevisionError{Setting: e.Setting, Based: e.Based, Current: e.Revision}
 	case codeInvalid:

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"worktray/store"
 )
@@ -21,7 +22,8 @@ import (
 // cannot interleave with another write. A write, once begun, runs to its end even if the client
 // goes away (a client that timed out does not leave half a change; reading the setting's
 // revision tells it whether its write was applied); a write whose client has already gone when
-// its turn comes is dropped.
+// its turn comes is dropped, and so is one whose client's deadline (DeadlineHeader) passed while
+// it waited for the lock.
 
 // ifMatch reads the If-Match header. conditional is false without one (or with "*"); ok is
 // false, and 400 answered, when it is not a revision.
@@ -55,6 +57,10 @@ func (s *Server) writeSetting(w http.ResponseWriter, r *http.Request, setting st
 	defer s.settingsMu.Unlock()
 	if r.Context().Err() != nil {
 		return // the client went away while waiting: nothing was applied and nobody reads the answer
+	}
+	if now := time.Now(); deadlinePassed(r, now) {
+		refuseExpired(w, r, now) // the client's deadline passed while waiting: nothing is applied
+		return
 	}
 	ctx := context.WithoutCancel(r.Context())
 	if conditional {

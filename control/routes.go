@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 func (s *Server) routes() http.Handler {
@@ -50,7 +51,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "no such endpoint: "+r.URL.Path, "")
 	})
-	return s.logged(mux)
+	return s.logged(withDeadline(time.Now, s.log, mux))
 }
 
 // logged logs each request at debug level with the peer's pid.

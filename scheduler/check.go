@@ -253,7 +253,7 @@ func (s *Service) settle(now time.Time, pending []time.Time) {
 	}); err != nil {
 		s.storageFailed("saving the scheduler cursor", err)
 	} else {
-		s.storageOK()
+		s.storageOK("saving the scheduler cursor")
 	}
 	// Each path updates only the fields of the cached state it owns, so a run that finished
 	// in between keeps its failure count.

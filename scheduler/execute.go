@@ -143,8 +143,9 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 		run.Slot, run.CoveredSlots = time.Time{}, nil
 		rec, diff, ferr = s.finish(run, orders, now)
 	}
+	outcomeSaved := ferr == nil
 	if ferr != nil {
-		s.storageFailed("recording the outcome of a run", ferr)
+		s.storageFailed(writeRunOutcome, ferr)
 		if run.Status == StatusSucceeded {
 			run.Message = fmt.Sprintf("the scrape read %d work orders but they could not be saved: %v", len(orders), ferr)
 		} else {
@@ -161,8 +162,16 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 			s.mu.Unlock()
 		}
 	}
-	if ferr == nil {
-		s.storageOK()
+	switch {
+	case !outcomeSaved:
+		// Only the failure could be recorded (or nothing): the store still cannot take a
+		// run's outcome, so the storage error stays.
+	case run.ErrorClass == ClassStorageFailed:
+		// The run itself failed on the store (reading the stored orders, or the scraper's own
+		// writes): the record fitted, but the store is not well.
+		s.storageFailed("running a scrape", errors.New(run.Message))
+	default:
+		s.storageOK(writeRunOutcome)
 	}
 	level := slog.LevelInfo
 	if rec.Status != StatusSucceeded {

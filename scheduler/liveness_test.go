@@ -505,6 +505,9 @@ func TestPruningNeitherReopensNorBlocksSlots(t *testing.T) {
 type failingStore struct {
 	*store.DB
 	fail atomic.Bool
+	// big makes only the writes of a run's outcome with its work orders fail, as on a disk
+	// with room left for a small record but not for the orders.
+	big  atomic.Bool
 	mu   sync.Mutex
 	errs int
 }
@@ -532,6 +535,9 @@ func (f *failingStore) FinishRun(r scheduler.Run, o []scheduler.Order, at time.T
 	decide func(*scheduler.Run, scheduler.Diff, *scheduler.State) []scheduler.Alert) (scheduler.Run, scheduler.Diff, error) {
 	if err := f.failed(); err != nil {
 		return scheduler.Run{}, scheduler.Diff{}, err
+	}
+	if f.big.Load() && len(o) > 0 {
+		return scheduler.Run{}, scheduler.Diff{}, errDiskFull
 	}
 	return f.DB.FinishRun(r, o, at, decide)
 }
@@ -593,5 +599,65 @@ func TestStorageFailuresAreStorageFailedAndRecordedLater(t *testing.T) {
 		if claimed, _ := h.db.SlotClaimed(r.Slot); !claimed {
 			t.Fatalf("slot %v not claimed after recovery", r.Slot)
 		}
+	}
+}
+
+// TestStorageErrorKeptWhileOnlySmallWritesFit: when a run's orders cannot be saved but its
+// failure record (and the scheduler's cursor) can, the run is storage_failed and the snapshot's
+// StorageError stays set through later small writes, until a run's outcome is saved again. A
+// scrape that fails on the store by itself (class storage_failed) sets it too.
+func TestStorageErrorKeptWhileOnlySmallWritesFit(t *testing.T) {
+	h := newHarness(t, mustTime("2026-06-01T10:29:00Z"), hourlyUTC(30), time.Time{})
+	fs := &failingStore{DB: h.db}
+	h.store = fs
+	h.scr.set(func(f *fakeScraper) { f.orders = makeOrders(5) })
+	h.start(1)
+	fs.big.Store(true)
+	h.advance(mustTime("2026-06-01T10:30:00Z").Sub(h.now()))
+	eventually(t, "the 10:30 scrape", func() bool {
+		lr := h.svc.Snapshot().LastRun
+		return lr != nil && lr.Slot.Equal(mustTime("2026-06-01T10:30:00Z")) && h.svc.Snapshot().Running == nil
+	})
+	check := func(when string) {
+		t.Helper()
+		snap := h.svc.Snapshot()
+		if snap.StorageError == "" || !strings.Contains(snap.StorageError, "no space left") {
+			t.Fatalf("%s: storage error %q; want the failure kept", when, snap.StorageError)
+		}
+		if lr := snap.LastRun; lr == nil || lr.ErrorClass != scheduler.ClassStorageFailed {
+			t.Fatalf("%s: last run %+v, want storage_failed", when, lr)
+		}
+	}
+	check("after the run whose orders could not be saved")
+	if rs := h.runs(); len(rs) != 1 || rs[0].ErrorClass != scheduler.ClassStorageFailed {
+		t.Fatalf("records %+v, want the one storage_failed run", rs)
+	}
+	// The cursor saves of later checks fit; they do not clear the error.
+	h.advance(10 * time.Minute)
+	h.tick()
+	h.waitInvariant("after a cursor save")
+	check("after the cursor was saved")
+
+	// A scrape that fails on the store by itself keeps it too.
+	fs.big.Store(false)
+	h.scr.set(func(f *fakeScraper) {
+		f.err = &scheduler.RunError{Class: scheduler.ClassStorageFailed, Msg: "saving the failure artifacts: no space left on device"}
+	})
+	h.advance(mustTime("2026-06-01T11:30:00Z").Sub(h.now()))
+	eventually(t, "the 11:30 scrape", func() bool {
+		lr := h.svc.Snapshot().LastRun
+		return lr != nil && lr.Slot.Equal(mustTime("2026-06-01T11:30:00Z")) && h.svc.Snapshot().Running == nil
+	})
+	check("after a scrape that failed on the store")
+
+	// A run whose outcome is saved clears it.
+	h.scr.set(func(f *fakeScraper) { f.err = nil })
+	h.advance(mustTime("2026-06-01T12:30:00Z").Sub(h.now()))
+	eventually(t, "the 12:30 scrape", func() bool {
+		lr := h.svc.Snapshot().LastRun
+		return lr != nil && lr.Status == scheduler.StatusSucceeded && h.svc.Snapshot().Running == nil
+	})
+	if snap := h.svc.Snapshot(); snap.StorageError != "" {
+		t.Fatalf("after a saved run: storage error %q, want none", snap.StorageError)
 	}
 }

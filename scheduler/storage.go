@@ -12,7 +12,8 @@ const maxUnrecorded = 1000
 // storageState is what the service knows about failures to write the store. Guarded by the
 // service's mu.
 type storageState struct {
-	err     string // the last failure, "" once a write succeeds and nothing waits
+	err     string // the last failure, "" once a write of its kind succeeds and nothing waits
+	what    string // the kind of write that failed last (storageFailed's what)
 	queue   []Run  // finished runs and missed records not yet recorded, oldest first
 	dropped int    // records dropped from a full queue
 }
@@ -23,7 +24,7 @@ func (s *Service) storageFailed(what string, err error) {
 	msg := what + ": " + err.Error()
 	s.mu.Lock()
 	changed := s.storage.err != msg
-	s.storage.err = msg
+	s.storage.err, s.storage.what = msg, what
 	s.mu.Unlock()
 	if changed {
 		s.log.Error("the store cannot be written", "what", what, "err", err)
@@ -31,13 +32,20 @@ func (s *Service) storageFailed(what string, err error) {
 	}
 }
 
-// storageOK notes a successful write: the storage error clears once nothing waits to be
-// recorded.
-func (s *Service) storageOK() {
+// writeRunOutcome is the heaviest write: a run's record with its work orders. Its success
+// clears a failure of any kind.
+const writeRunOutcome = "recording the outcome of a run"
+
+// storageOK notes a successful write of the kind what (as storageFailed names it). The storage
+// error clears once nothing waits to be recorded, and only when the write that succeeded is of
+// the kind that failed or is a run's whole outcome (writeRunOutcome): a small write that fits
+// (the scheduler's cursor, a failed run's record without its orders) proves nothing about the
+// write that did not, so it keeps the error.
+func (s *Service) storageOK(what string) {
 	s.mu.Lock()
-	cleared := s.storage.err != "" && len(s.storage.queue) == 0
+	cleared := s.storage.err != "" && len(s.storage.queue) == 0 && (what == s.storage.what || what == writeRunOutcome)
 	if cleared {
-		s.storage.err, s.storage.dropped = "", 0
+		s.storage.err, s.storage.what, s.storage.dropped = "", "", 0
 	}
 	s.mu.Unlock()
 	if cleared {
@@ -107,6 +115,6 @@ func (s *Service) flushUnrecorded(now time.Time) {
 			s.log.Info("recorded a run that could not be recorded before", "run_id", rec.ID, "status", rec.Status)
 			s.bus.Publish(Event{Kind: EventRunFinished, At: now, Run: &rec, Diff: &diff})
 		}
-		s.storageOK()
+		s.storageOK("recording the runs that could not be recorded")
 	}
 }

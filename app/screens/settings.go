@@ -187,14 +187,19 @@ func (s *Settings) load(reload bool, after func()) {
 	})
 }
 
-// savedElsewhere handles a save refused because the setting changed elsewhere: the tab is
-// loaded again and says so. It reports whether err was such a refusal.
-func (s *Settings) savedElsewhere(err error, msg *widget.Label, what string) bool {
-	if !errors.Is(err, ErrStaleSettings) {
-		return false
+// saved handles the owner's answer to a tab's save and reports whether the save went through.
+// A save refused because the setting changed elsewhere loads the tab again and says so in msg
+// (what names the setting); another error shows next to its fields (errs) or in msg.
+func (s *Settings) saved(err error, errs map[string]*widget.Label, msg *widget.Label, what string) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, ErrStaleSettings):
+		s.load(false, func() {
+			setError(msg, "Not saved: "+what+" were changed elsewhere since you opened this window. The window now shows them; make your change again and save.")
+		})
+	default:
+		s.showErrors(errs, msg, err)
 	}
-	s.load(false, func() {
-		setError(msg, "Not saved: "+what+" were changed elsewhere since you opened this window. The window now shows them; make your change again and save.")
-	})
-	return true
+	return false
 }

@@ -149,11 +149,7 @@ func (s *portalTab) savePortal() {
 		rev, err = s.w.be.SavePortal(ctx, p, s.portalRev)
 		return err
 	}, func(err error) {
-		if s.w.savedElsewhere(err, s.portalMsg, "the portal settings") {
-			return
-		}
-		if err != nil {
-			s.w.showErrors(s.portalErrs, s.portalMsg, err)
+		if !s.w.saved(err, s.portalErrs, s.portalMsg, "the portal settings") {
 			return
 		}
 		s.portalRev = rev
