@@ -36,5 +36,5 @@ func TestProfileValidationWithOwner(t *testing.T) {
 	if err := os.Remove(file); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, cli(t, dir, "", "scrape"), ExitConfig, "config error", file)
+	expect(t, cli(t, dir, "", "scrape"), ExitConfig, "cannot be used", file)
 }
