@@ -39,6 +39,23 @@ type Snapshot struct {
 	Armed time.Time `json:"armed,omitzero"`
 }
 
+// StorageProblem says why the store cannot be written, or "" when nothing says so: the last
+// failed write (StorageError), else the last run's error when it failed with ClassStorageFailed
+// and no run succeeded since (ConsecutiveFailures > 0). Health, `diagnose` and `status` judge
+// the store by it. It does no I/O.
+func (s Snapshot) StorageProblem() string {
+	switch {
+	case s.StorageError != "":
+		return s.StorageError
+	case s.LastErrorClass == ClassStorageFailed && s.ConsecutiveFailures > 0:
+		if s.LastError != "" {
+			return s.LastError
+		}
+		return "the last run could not use the store"
+	}
+	return ""
+}
+
 // Overdue reports whether a slot is past due and not started.
 func (s Snapshot) Overdue() bool { return !s.OverdueSlot.IsZero() }
 
