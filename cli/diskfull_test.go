@@ -10,8 +10,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"worktray/app/view"
+	"worktray/control"
 	"worktray/paths"
 	"worktray/scheduler"
 	"worktray/scraper"
@@ -96,8 +98,19 @@ func TestFullDiskCommands(t *testing.T) {
 	// The outcome is recorded (a small record fits in the pages the file already has) and
 	// status says what failed.
 	r = cli(t, dir, "", "status")
-	if r.code == ExitOK || !strings.Contains(r.stdout, view.ClassText(scheduler.ClassStorageFailed)) || !strings.Contains(r.stdout, "no space left") {
-		t.Errorf("status after a scrape that could not be stored:\n%v", r)
+	if r.code != ExitStorage || !strings.Contains(r.stdout, view.ClassText(scheduler.ClassStorageFailed)) || !strings.Contains(r.stdout, "no space left") {
+		t.Errorf("status after a scrape that could not be stored: want exit %d\n%v", ExitStorage, r)
+	}
+	// The owner's health is 503 with the reason in words, and diagnose fails on the store's
+	// writes, naming no internal code.
+	hc, err := control.NewClient(p.Socket).Health(ctxT(t, 10*time.Second))
+	if err != nil || hc.Healthy || hc.Status != "storage_failed" || !strings.Contains(strings.Join(hc.Problems, "\n"), "cannot write its store") {
+		t.Errorf("health after a scrape that could not be stored: %+v, %v", hc, err)
+	}
+	r = cli(t, dir, "", "diagnose")
+	expect(t, r, ExitUnhealthy, "✗ store writes", "no space left")
+	if strings.Contains(r.stdout+r.stderr, string(scheduler.ClassStorageFailed)) {
+		t.Errorf("diagnose shows the internal code:\n%v", r)
 	}
 
 	// Room again.
