@@ -30,8 +30,11 @@ type Snapshot struct {
 	// enabled and not paused, either the next slot is armed or Stuck says why not.
 	Stuck      string    `json:"stuck,omitempty"`
 	StuckSince time.Time `json:"stuck_since,omitzero"`
-	// StorageError is the last failure to write the store (empty once a write succeeds);
-	// Unrecorded counts runs that could not be recorded since.
+	// StorageError is the last failure to write the store, or a scrape's own failure on it
+	// (class storage_failed). It is emptied only by a successful write of the kind that failed
+	// or of a run's whole outcome, once nothing waits to be recorded: a small write that fits
+	// (the cursor, a failure record without its orders) keeps it. Unrecorded counts runs that
+	// could not be recorded since.
 	StorageError string `json:"storage_error,omitempty"`
 	Unrecorded   int    `json:"unrecorded,omitempty"`
 	// Armed is the slot the scheduler's timer is armed for (zero when none is): while enabled
