@@ -18,7 +18,7 @@ import (
 
 // TestScrapeConfigErrors: a scrape that cannot start because of the user's configuration (no
 // portal set up; a profile file missing, unreadable or invalid) fails with class config_error
-// (never portal_error or layout_changed), names what to fix, and never starts a browser.
+// (never portal_error or layout_changed) and names what to fix.
 func TestScrapeConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "worktray.db"), store.Options{})
