@@ -42,8 +42,8 @@ func attentionOf(st control.Status) []attention {
 	if st.Stuck != "" {
 		add(ExitStuck, "the scheduler is stuck and cannot plan the next scrape: %s", st.Stuck)
 	}
-	if st.StorageError != "" {
-		msg := "the store could not be written: " + st.StorageError
+	if problem := st.StorageProblem(); problem != "" {
+		msg := "the store could not be written: " + problem
 		if st.Unrecorded > 0 {
 			msg += fmt.Sprintf(" (%d run%s not recorded)", st.Unrecorded, plural(st.Unrecorded))
 		}

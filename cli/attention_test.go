@@ -30,6 +30,10 @@ func TestStatusExitCodes(t *testing.T) {
 		{"stuck", func(s *control.Status) { s.Stuck = "no slot in the next 366 days" }, ExitStuck, "stuck"},
 		{"storage", func(s *control.Status) { s.StorageError = "no space left on device"; s.Unrecorded = 2 }, ExitStorage,
 			"2 runs not recorded"},
+		{"last run storage failed", func(s *control.Status) {
+			s.ConsecutiveFailures, s.LastErrorClass = 1, scheduler.ClassStorageFailed
+			s.LastError = "the scrape read 150 work orders but they could not be saved: no space left on device"
+		}, ExitStorage, "the store could not be written"},
 		{"failing", func(s *control.Status) {
 			s.ConsecutiveFailures, s.LastErrorClass, s.LastError = 2, scheduler.ClassTimeout, "the list did not load"
 		}, ExitFailing, "the last 2 scrapes failed"},
@@ -48,7 +52,7 @@ func TestStatusExitCodes(t *testing.T) {
 		if got := statusExit(st, now); got != c.code {
 			t.Errorf("%s: exit %d, want %d", c.name, got, c.code)
 		}
-		if prev, dup := seen[c.code]; dup && c.code != ExitNotSetUp {
+		if prev, dup := seen[c.code]; dup && c.code != ExitNotSetUp && c.code != ExitStorage {
 			t.Errorf("%s and %s share exit code %d", c.name, prev, c.code)
 		}
 		seen[c.code] = c.name

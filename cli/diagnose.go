@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"worktray/app/view"
 	"worktray/control"
 	"worktray/notify"
 	"worktray/scheduler"
@@ -193,13 +194,13 @@ func statusChecks(d *diagnosis, st control.Status, now time.Time, threshold int)
 		d.add("scheduler", control.CheckFail, "see the log; `worktray schedule show` and `worktray schedule set` check the schedule",
 			"stuck%s: it cannot arm its next run: %s", since, st.Stuck)
 	}
-	if st.StorageError != "" {
+	if problem := st.StorageProblem(); problem != "" {
 		lost := ""
 		if st.Unrecorded > 0 {
 			lost = fmt.Sprintf("; %d run%s could not be recorded", st.Unrecorded, plural(st.Unrecorded))
 		}
 		d.add("store writes", control.CheckFail, "free space on the disk that holds the data directory (or fix its permissions); worktray goes on trying",
-			"the store cannot be written: %s%s", st.StorageError, lost)
+			"the store cannot be written: %s%s", problem, lost)
 	}
 	if st.Overdue() {
 		d.add("overdue", control.CheckWarn, "`worktray diagnose --fix` starts it now (with worktray running)",
@@ -222,7 +223,7 @@ func statusChecks(d *diagnosis, st control.Status, now time.Time, threshold int)
 			status = control.CheckFail
 		}
 		d.add("failing", status, "see `worktray history --failed` and the logs", "%d consecutive failed run%s: %s: %s",
-			st.ConsecutiveFailures, plural(st.ConsecutiveFailures), st.LastErrorClass, st.LastError)
+			st.ConsecutiveFailures, plural(st.ConsecutiveFailures), view.ClassText(st.LastErrorClass), st.LastError)
 	} else {
 		d.add("failing", control.CheckOK, "", "the last run did not fail")
 	}
@@ -253,7 +254,7 @@ func (e *env) recentErrors(ctx context.Context, d *diagnosis, local bool) {
 	}
 	now := e.now()
 	for _, r := range runs {
-		d.add("recent errors", control.CheckInfo, "", "run %d %s: %s: %s", r.ID, clock(r.Started, now), r.ErrorClass, oneLine(r.Message, 100))
+		d.add("recent errors", control.CheckInfo, "", "run %d %s: %s: %s", r.ID, clock(r.Started, now), view.ClassText(r.ErrorClass), oneLine(r.Message, 100))
 	}
 }
 

@@ -38,6 +38,11 @@ func TestDiagnoseFailsWhenStuckOrStorageFailed(t *testing.T) {
 			s.StorageError, s.Unrecorded = "write worktray.db: no space left on device", 2
 		}, []string{"✗ store writes", "the store cannot be written: write worktray.db: no space left on device; 2 runs could not be recorded",
 			"free space on the disk"}},
+		{"last run storage failed", func(s *scheduler.Snapshot) {
+			s.ConsecutiveFailures, s.LastErrorClass = 1, scheduler.ClassStorageFailed
+			s.LastError = "the scrape read 150 work orders but they could not be saved: no space left on device"
+		}, []string{"✗ store writes", "the store cannot be written: the scrape read 150 work orders but they could not be saved",
+			"free space on the disk"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := startInProcessOwnerWrapped(t, control.Hooks{}, func(svc *scheduler.Service) control.Scheduler {
@@ -45,6 +50,9 @@ func TestDiagnoseFailsWhenStuckOrStorageFailed(t *testing.T) {
 			})
 			r := runMain(ctxT(t, 30*time.Second), o.dir, "diagnose")
 			expect(t, r, ExitUnhealthy, tc.want...)
+			if strings.Contains(r.stdout+r.stderr, string(scheduler.ClassStorageFailed)) {
+				t.Errorf("diagnose shows the internal code %q:\n%v", scheduler.ClassStorageFailed, r)
+			}
 		})
 	}
 	o := startInProcessOwner(t)

@@ -11,8 +11,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"worktray/app/view"
+	"worktray/control"
 	"worktray/paths"
 	"worktray/scheduler"
 	"worktray/scraper"
@@ -99,16 +101,26 @@ func TestFullDiskCommands(t *testing.T) {
 	// status, diagnose and the health endpoint say the store cannot be written.
 	r = cli(t, dir, "", "status")
 	if r.code != ExitStorage || !strings.Contains(r.stdout, view.ClassText(scheduler.ClassStorageFailed)) || !strings.Contains(r.stdout, "no space left") {
-		t.Errorf("status after a scrape that could not be stored: want exit %d:\n%v", ExitStorage, r)
+		t.Errorf("status after a scrape that could not be stored: want exit %d\n%v", ExitStorage, r)
 	}
-	expect(t, cli(t, dir, "", "diagnose"), ExitUnhealthy, "no space left")
+	// The owner's health is 503 with the reason in words, and diagnose fails on the store's
+	// writes, naming no internal code.
+	hc, err := control.NewClient(p.Socket).Health(ctxT(t, 10*time.Second))
+	if err != nil || hc.Healthy || hc.Status != "storage_failed" || !strings.Contains(strings.Join(hc.Problems, "\n"), "cannot write its store") {
+		t.Errorf("health after a scrape that could not be stored: %+v, %v", hc, err)
+	}
 	resp, err := http.Get("http://" + health + "/api/scheduler/health")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("health with a full disk: %d, want 503", resp.StatusCode)
+		t.Errorf("loopback health with a full disk: %d, want 503", resp.StatusCode)
+	}
+	r = cli(t, dir, "", "diagnose")
+	expect(t, r, ExitUnhealthy, "✗ store writes", "no space left")
+	if strings.Contains(r.stdout+r.stderr, string(scheduler.ClassStorageFailed)) {
+		t.Errorf("diagnose shows the internal code:\n%v", r)
 	}
 
 	// Room again.

@@ -172,10 +172,17 @@ func TestCommandsWithOwner(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || st.Owner == nil || st.Owner.PID != o.cmd.Process.Pid {
 		t.Errorf("status --json: %v %v", err, r)
 	}
-	// No portal is configured: the scrape fails as a portal_error.
-	expect(t, cli(t, dir, "", "scrape"), ExitPortalError, view.ClassText(scheduler.ClassPortalError), "no portal is configured")
+	// No portal is configured: the scrape fails as a configuration error, never as the portal
+	// failing, and nobody is told that worktray retries by itself.
+	r = cli(t, dir, "", "scrape")
+	expect(t, r, ExitConfig, view.ClassText(scheduler.ClassConfig), "no portal is configured")
+	for _, absent := range []string{view.ClassText(scheduler.ClassPortalError), "retries by itself", "config_error"} {
+		if strings.Contains(r.stdout+r.stderr, absent) {
+			t.Errorf("a scrape with no portal says %q:\n%v", absent, r)
+		}
+	}
 	expect(t, cli(t, dir, "", "history"), 0, "RUN", "manual", "failed")
-	expect(t, cli(t, dir, "", "history", "-n", "1", "--failed", "--json"), 0, `"error_class": "portal_error"`)
+	expect(t, cli(t, dir, "", "history", "-n", "1", "--failed", "--json"), 0, `"error_class": "config_error"`)
 	expect(t, cli(t, dir, "", "orders"), 0, "no work orders stored")
 	expect(t, cli(t, dir, "", "orders", "--csv"), 0, "number,mark,visit_date", "wrote 0 work orders (CSV) to standard output")
 	expect(t, cli(t, dir, "", "orders", "--json"), 0, `"orders": []`)

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/term"
 
+	"worktray/app/view"
 	"worktray/control"
 	"worktray/scheduler"
 )
@@ -182,7 +183,7 @@ func cmdPortal(ctx context.Context, e *env, args []string) error {
 				return exitWith(ClassExitCode(scheduler.Run{Status: scheduler.StatusFailed, ErrorClass: re.Class}), nil)
 			}
 			return exitWith(ClassExitCode(scheduler.Run{Status: scheduler.StatusFailed, ErrorClass: re.Class}),
-				fmt.Errorf("the login failed: %s: %s", re.Class, re.Msg))
+				fmt.Errorf("the login failed: %s: %s", view.ClassText(re.Class), re.Msg))
 		}
 		if err != nil {
 			return err

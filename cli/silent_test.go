@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -85,7 +87,7 @@ func TestSilentOwner(t *testing.T) {
 // TestGivenUpCommandsNotApplied: commands a client gave up on while the owner was stopped
 // (SIGSTOP) are not applied when the owner continues: the owner refuses each as past its
 // client's deadline. Pause and a schedule write sent while stopped leave the owner running its
-// schedule unchanged; after a real pause, a resume sent while stopped leaves it paused.
+// schedule unchanged, and a backup sent while stopped writes nothing; after a real pause, a resume sent while stopped leaves it paused.
 func TestGivenUpCommandsNotApplied(t *testing.T) {
 	dir := shortTempDir(t)
 	o := startOwner(t, dir)
@@ -119,7 +121,11 @@ func TestGivenUpCommandsNotApplied(t *testing.T) {
 		}
 	}
 
-	givenUp([]string{"pause"}, []string{"schedule", "set", "--minute", "37"})
+	backup := filepath.Join(dir, "given-up.db")
+	givenUp([]string{"pause"}, []string{"schedule", "set", "--minute", "37"}, []string{"backup", backup})
+	if _, err := os.Stat(backup); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a backup given up on was written: %v", err)
+	}
 	st := cli(t, dir, "", "status", "--json")
 	if strings.Contains(st.stdout, `"paused": true`) {
 		t.Fatalf("a pause given up on was applied:\n%s", st.stdout)

@@ -139,13 +139,16 @@ func (c *Client) doLong(ctx context.Context, d time.Duration, method, path strin
 	if c.PingInterval <= 0 || c.RequestTimeout <= 0 {
 		return c.exchange(ctx, method, path, in, out)
 	}
+	// The owner must start the call within RequestTimeout, as any other: the client gives up on
+	// a silent owner that soon (watch), and the owner must not apply the call after that.
+	start := startDeadline(ctx, time.Now().Add(c.RequestTimeout))
 	wctx, stop := context.WithCancelCause(ctx)
 	watched := make(chan struct{})
 	go func() {
 		defer close(watched)
 		c.watch(wctx, stop)
 	}()
-	err := c.exchange(wctx, method, path, in, out)
+	err := c.exchange(wctx, method, path, in, out, start...)
 	cause := context.Cause(wctx)
 	stop(nil)
 	<-watched
@@ -230,7 +233,9 @@ func (c *Client) send(ctx context.Context, method, path string, in any, hdr ...s
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	setDeadline(ctx, req.Header)
+	if req.Header.Get(DeadlineHeader) == "" {
+		setDeadline(ctx, req.Header)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if noOwner(err) {

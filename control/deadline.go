@@ -10,8 +10,10 @@ import (
 )
 
 // This file is the control API's request deadline. The client sends, with every request whose
-// ctx has a deadline (every call of Client has one), the header DeadlineHeader carrying that
-// deadline as RFC 3339 with nanoseconds. The server refuses a request whose deadline has
+// ctx has a deadline (every call of Client has one), the header DeadlineHeader carrying the
+// time by which the owner must start handling it, as RFC 3339 with nanoseconds: the ctx's
+// deadline, or for a long call (a backup, the checks, a login test) RequestTimeout after it
+// is sent, when the client gives up on an owner that does not answer its pings. The server refuses a request whose deadline has
 // passed before its handler starts with 408 and code deadline_passed: nothing is applied. A
 // client that gave up on an owner that did not answer in time (stopped with SIGSTOP, hung)
 // therefore never has its command applied later, when the owner reads it after all. Both ends
@@ -21,6 +23,14 @@ import (
 const DeadlineHeader = "Worktray-Deadline"
 
 type deadlineKey struct{}
+
+// startDeadline returns the header pair naming the earlier of ctx's deadline and start.
+func startDeadline(ctx context.Context, start time.Time) []string {
+	if d, ok := ctx.Deadline(); ok && d.Before(start) {
+		start = d
+	}
+	return []string{DeadlineHeader, start.UTC().Format(time.RFC3339Nano)}
+}
 
 // setDeadline adds ctx's deadline, if it has one, to the request's headers.
 func setDeadline(ctx context.Context, h http.Header) {

@@ -192,4 +192,14 @@ func TestClientSendsItsDeadline(t *testing.T) {
 	if got := mustParse(t, <-seen); got.Before(before.Add(c.RequestTimeout)) {
 		t.Fatalf("a call without a deadline sent %v; want RequestTimeout's (after %v)", got, before.Add(c.RequestTimeout))
 	}
+	// A long call must start within RequestTimeout, not within its own long timeout: the
+	// client gives up on a silent owner that soon.
+	before = time.Now()
+	if _, err := c.Backup(context.Background(), filepath.Join(t.TempDir(), "b.db")); err != nil {
+		t.Fatal(err)
+	}
+	got := mustParse(t, <-seen)
+	if got.Before(before.Add(c.RequestTimeout)) || got.After(time.Now().Add(c.RequestTimeout)) {
+		t.Fatalf("a backup must start by %v; want RequestTimeout (%v) after it was sent", got, c.RequestTimeout)
+	}
 }

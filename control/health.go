@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"worktray/app/view"
 	"worktray/scheduler"
 )
 
@@ -37,7 +38,7 @@ func healthCode(h Health) int {
 }
 
 // HealthOf judges a snapshot: unhealthy when the scheduler is stuck (it cannot arm its next
-// slot), the store could not be written, a slot is overdue, slots were missed with no success
+// slot), the store could not be written (Snapshot.StorageProblem), a slot is overdue, slots were missed with no success
 // since, or the last threshold runs (or more) failed; each problem is said in words. Paused is
 // healthy. It does no I/O.
 func HealthOf(snap scheduler.Snapshot, threshold int) Health {
@@ -68,10 +69,10 @@ func healthOf(snap scheduler.Snapshot, threshold int, detail bool) Health {
 		}
 		bad("stuck", msg)
 	}
-	if snap.StorageError != "" {
+	if problem := snap.StorageProblem(); problem != "" {
 		msg := "worktray cannot write its store (is the disk full?)"
 		if detail {
-			msg = "worktray cannot write its store: " + snap.StorageError
+			msg = "worktray cannot write its store: " + problem
 		}
 		if snap.Unrecorded > 0 {
 			msg += fmt.Sprintf("; %d run%s could not be recorded", snap.Unrecorded, map[bool]string{true: "", false: "s"}[snap.Unrecorded == 1])
@@ -89,9 +90,9 @@ func healthOf(snap scheduler.Snapshot, threshold int, detail bool) Health {
 		msg := fmt.Sprintf("the last %d runs failed", snap.ConsecutiveFailures)
 		switch {
 		case snap.LastErrorClass != "" && detail:
-			msg += fmt.Sprintf(" (%s: %s)", snap.LastErrorClass, snap.LastError)
+			msg += fmt.Sprintf(" (%s: %s)", view.ClassText(snap.LastErrorClass), snap.LastError)
 		case snap.LastErrorClass != "":
-			msg += fmt.Sprintf(" (%s)", snap.LastErrorClass)
+			msg += fmt.Sprintf(" (%s)", view.ClassText(snap.LastErrorClass))
 		}
 		bad("failing", msg)
 	}

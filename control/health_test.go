@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"worktray/app/view"
 	"worktray/scheduler"
 )
 
@@ -69,6 +70,15 @@ func TestHealthStuckAndStorageFailed(t *testing.T) {
 			s.StorageError, s.Unrecorded = "write /data/worktray.db: no space left on device", 3
 		}, []string{"cannot write its store", "no space left on device", "3 runs could not be recorded"},
 			[]string{"cannot write its store", "3 runs could not be recorded"}, "no space left"},
+		{"last run storage failed", "storage_failed", func(s *scheduler.Snapshot) {
+			s.ConsecutiveFailures, s.LastErrorClass = 1, scheduler.ClassStorageFailed
+			s.LastError = "the scrape read 150 work orders but they could not be saved: no space left on device"
+		}, []string{"cannot write its store", "could not be saved: no space left on device"},
+			[]string{"cannot write its store"}, "no space left"},
+		{"failing in words", "failing", func(s *scheduler.Snapshot) {
+			s.ConsecutiveFailures, s.LastErrorClass, s.LastError = 3, scheduler.ClassLoginFailed, "the password was refused"
+		}, []string{"the last 3 runs failed", view.ClassText(scheduler.ClassLoginFailed), "the password was refused"},
+			[]string{"the last 3 runs failed", view.ClassText(scheduler.ClassLoginFailed)}, "the password was refused"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, c := serveWith(t, h, snapshotEdit{h.svc, tc.edit})
@@ -83,6 +93,12 @@ func TestHealthStuckAndStorageFailed(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(problems, w) {
 					t.Errorf("problems %q lack %q", problems, w)
+				}
+			}
+			for _, code := range []scheduler.ErrorClass{scheduler.ClassStorageFailed, scheduler.ClassLoginFailed,
+				scheduler.ClassPortalError, scheduler.ClassLayoutChanged, scheduler.ClassConfig} {
+				if strings.Contains(problems, string(code)) {
+					t.Errorf("problems %q show the internal code %q", problems, code)
 				}
 			}
 			// The raw answer is 503.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"worktray/app/view"
 	"worktray/scheduler"
 	"worktray/store"
 )
@@ -644,8 +645,8 @@ func TestHealthTCPIsReduced(t *testing.T) {
 			t.Errorf("Host %q: the TCP health answer has more than the verdict and counts (%q) or the error text: %s",
 				host, extra, body)
 		}
-		if !strings.Contains(body, "login_failed") {
-			t.Errorf("Host %q: the problem does not name the error class: %s", host, body)
+		if !strings.Contains(body, view.ClassText(scheduler.ClassLoginFailed)) || strings.Contains(body, string(scheduler.ClassLoginFailed)) {
+			t.Errorf("Host %q: the problem does not say the error class in words (never its code): %s", host, body)
 		}
 	}
 	for _, host := range []string{"evil.example", "evil.example:" + port, "127.0.0.1.evil.example", "192.0.2.1", "localhost.evil.example"} {

@@ -211,7 +211,13 @@ func failingAlert(st *scheduler.State, loc *time.Location, now time.Time, remind
 		title = "Scrapes are still failing"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "The last %d scrapes of the work-order portal failed", st.ConsecutiveFailures)
+	switch st.LastErrorClass {
+	case scheduler.ClassConfig, scheduler.ClassStorageFailed:
+		// Not the portal failing: worktray's own settings or store.
+		fmt.Fprintf(&b, "The last %d scrapes could not be done", st.ConsecutiveFailures)
+	default:
+		fmt.Fprintf(&b, "The last %d scrapes of the work-order portal failed", st.ConsecutiveFailures)
+	}
 	if !st.FailingSince.IsZero() {
 		fmt.Fprintf(&b, "; failing since %s", formatInstant(st.FailingSince, loc, now))
 	}
@@ -317,6 +323,11 @@ func explain(c scheduler.ErrorClass) (what, todo string) {
 		return "the scrape was canceled", "start one with “Scrape now” when ready."
 	case scheduler.ClassPortalError:
 		return "the portal reported an error", "open the portal in a browser to see whether it works; worktray keeps trying."
+	case scheduler.ClassConfig:
+		return "the portal settings cannot be used (no portal set up, or its profile is missing)",
+			"set up the portal in Settings → Portal or with “worktray portal set”; scrapes cannot work until then."
+	case scheduler.ClassStorageFailed:
+		return "worktray could not save its data", "free space on the disk that holds worktray's data folder (or fix its permissions); the next scrape tries again."
 	default:
 		return "the scrape failed", "open worktray → History for the details; worktray keeps trying."
 	}

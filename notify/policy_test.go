@@ -304,3 +304,46 @@ func TestSpan(t *testing.T) {
 		}
 	}
 }
+
+// TestFailingAlertNotBlamedOnThePortal: a configuration error (no portal set up) or a store
+// that cannot be written is not said to be the portal failing, and the alert does not promise
+// that worktray keeps trying; the portal's own failures still are.
+func TestFailingAlertNotBlamedOnThePortal(t *testing.T) {
+	for _, tc := range []struct {
+		class       scheduler.ErrorClass
+		msg         string
+		want        []string
+		portalBlame bool
+	}{
+		{scheduler.ClassConfig, "no portal is configured: set one in Settings → Portal",
+			[]string{"could not be done", "portal settings cannot be used", "worktray portal set"}, false},
+		{scheduler.ClassStorageFailed, "the orders could not be saved: no space left on device",
+			[]string{"could not be done", "could not save its data", "free space"}, false},
+		{scheduler.ClassPortalError, "HTTP 500", []string{"of the work-order portal failed", "keeps trying"}, true},
+	} {
+		t.Run(string(tc.class), func(t *testing.T) {
+			s := DefaultSettings()
+			s.FailureThreshold = 1
+			p := NewPolicy(s, time.UTC, nil)
+			var st scheduler.State
+			run := failed(&st, t0, tc.msg)
+			st.LastErrorClass, run.ErrorClass = tc.class, tc.class
+			a := p.RunFinished(run, scheduler.Diff{}, &st, t0)
+			if len(a) != 1 {
+				t.Fatalf("alerts %+v, want one", a)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(a[0].Message, w) {
+					t.Errorf("message %q lacks %q", a[0].Message, w)
+				}
+			}
+			if !tc.portalBlame {
+				for _, absent := range []string{"work-order portal failed", "keeps trying", "retries by itself", string(tc.class)} {
+					if strings.Contains(a[0].Message, absent) {
+						t.Errorf("message %q says %q", a[0].Message, absent)
+					}
+				}
+			}
+		})
+	}
+}

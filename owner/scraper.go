@@ -26,6 +26,10 @@ func (o *owner) scraper(ctx context.Context) (scheduler.Scraper, []part, error) 
 	return scr, parts, nil
 }
 
+// ErrNoPortal is the cause of a scrape refused because no portal is set up; the scrape's
+// *scheduler.RunError wrapping it has class scheduler.ClassConfig.
+var ErrNoPortal = errors.New("no portal is configured")
+
 // portalScraper scrapes the portal of the stored settings. It builds the scraper anew for each
 // run, so a change of portal, profile, user or password applies at the next run, no restart.
 type portalScraper struct {
@@ -59,21 +63,23 @@ func (p *portalScraper) buildWith(cookies bool, profile string) (*scraper.Scrape
 		return nil, fmt.Errorf("reading the portal settings: %w", err)
 	}
 	if !ok || ps.URL == "" {
-		return nil, &scheduler.RunError{Class: scheduler.ClassPortalError,
-			Msg: "no portal is configured: set one in Settings or with `worktray portal set`"}
+		return nil, &scheduler.RunError{Class: scheduler.ClassConfig, Err: ErrNoPortal,
+			Msg: "no portal is configured: set one in Settings → Portal or with `worktray portal set`"}
 	}
 	if profile != "" {
 		ps.Profile = profile
 	}
 	prof, err := ps.LoadProfile()
 	if err != nil {
-		// A profile file missing, unreadable or invalid is the configuration's problem.
-		return nil, &scheduler.RunError{Class: scheduler.ClassConfig,
+		// The profile is the user's configuration (a file gone missing, unreadable or invalid),
+		// not the portal's pages.
+		return nil, &scheduler.RunError{Class: scheduler.ClassConfig, Err: err,
 			Msg: "the portal profile cannot be used: " + err.Error()}
 	}
 	password, err := p.secrets.Get(secret.PortalPassword)
 	if err != nil && !errors.Is(err, secret.ErrNotFound) {
-		return nil, fmt.Errorf("reading the portal password: %w", err)
+		return nil, &scheduler.RunError{Class: scheduler.ClassConfig, Err: err,
+			Msg: "the portal password cannot be read from the secret store: " + err.Error()}
 	}
 	cfg := scraper.Config{Profile: prof, BaseURL: ps.URL, Username: ps.Username, Password: password,
 		BrowserPath: ps.BrowserPath, ArtifactDir: p.artifacts, Logger: p.log,

@@ -8,10 +8,11 @@ import (
 
 // planRetry returns the retry of a finished run, or nil: a failed scheduled, catch-up or
 // retry run with attempts left gets one after a doubling backoff, if that falls before the
-// next slot and the scheduler is not paused. It is pure; finish calls it inside the store
+// next slot and the scheduler is not paused. A configuration error (ClassConfig) gets none:
+// it does not go away by itself, and the next slot tries again. It is pure; finish calls it inside the store
 // transaction that records the run, so the retry is saved with it (State.Retry).
 func planRetry(run Run, sched Schedule, paused bool, now time.Time) *PendingRetry {
-	if run.Status != StatusFailed || run.Trigger == TriggerManual || run.ErrorClass == ClassCanceled ||
+	if run.Status != StatusFailed || run.Trigger == TriggerManual || run.ErrorClass == ClassCanceled || run.ErrorClass == ClassConfig ||
 		paused || run.Attempt > sched.Retries || run.Attempt < 1 {
 		return nil
 	}

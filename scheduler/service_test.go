@@ -281,6 +281,28 @@ func TestRetriesBackOffAndStopBeforeNextSlot(t *testing.T) {
 	}
 }
 
+// TestConfigErrorNotRetried: a run that fails on the configuration (no portal set up) gets no
+// retry, as it cannot go away by itself; the next slot tries again.
+func TestConfigErrorNotRetried(t *testing.T) {
+	sc := hourlyUTC(30)
+	sc.Retries = 5
+	h := newHarness(t, mustTime("2026-06-01T10:29:00Z"), sc, time.Time{})
+	h.scr.set(func(f *fakeScraper) {
+		f.err = &scheduler.RunError{Class: scheduler.ClassConfig, Msg: "no portal is configured"}
+	})
+	h.start(2)
+	h.advance(time.Minute)
+	rs := h.waitRuns(1)
+	h.waitTimers(2) // check and slot: no retry
+	if snap := h.svc.Snapshot(); !snap.RetryAt.IsZero() || rs[0].ErrorClass != scheduler.ClassConfig {
+		t.Fatalf("after a config error: retry at %v, run %+v; want no retry", snap.RetryAt, rs[0])
+	}
+	h.advance(mustTime("2026-06-01T11:30:00Z").Sub(h.fc.Now()))
+	if rs := h.waitRuns(2); rs[1].Trigger != scheduler.TriggerScheduled || rs[1].Attempt != 1 {
+		t.Fatalf("the next run %+v, want the 11:30 slot", rs[1])
+	}
+}
+
 func TestRetriesDefault(t *testing.T) {
 	h := newHarness(t, mustTime("2026-06-01T10:29:00Z"), hourlyUTC(30), time.Time{})
 	h.scr.set(func(f *fakeScraper) { f.err = errors.New("boom") })

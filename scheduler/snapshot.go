@@ -30,13 +30,33 @@ type Snapshot struct {
 	// enabled and not paused, either the next slot is armed or Stuck says why not.
 	Stuck      string    `json:"stuck,omitempty"`
 	StuckSince time.Time `json:"stuck_since,omitzero"`
-	// StorageError is the last failure to write the store (empty once a write succeeds);
-	// Unrecorded counts runs that could not be recorded since.
+	// StorageError is the last failure to write the store, or a scrape's own failure on it
+	// (class storage_failed). It is emptied only by a successful write of the kind that failed
+	// or of a run's whole outcome, once nothing waits to be recorded: a small write that fits
+	// (the cursor, a failure record without its orders) keeps it. Unrecorded counts runs that
+	// could not be recorded since.
 	StorageError string `json:"storage_error,omitempty"`
 	Unrecorded   int    `json:"unrecorded,omitempty"`
 	// Armed is the slot the scheduler's timer is armed for (zero when none is): while enabled
 	// and not paused it equals Next, or Stuck says why not.
 	Armed time.Time `json:"armed,omitzero"`
+}
+
+// StorageProblem says why the store cannot be written, or "" when nothing says so: the last
+// failed write (StorageError), else the last run's error when it failed with ClassStorageFailed
+// and no run succeeded since (ConsecutiveFailures > 0). Health, `diagnose` and `status` judge
+// the store by it. It does no I/O.
+func (s Snapshot) StorageProblem() string {
+	switch {
+	case s.StorageError != "":
+		return s.StorageError
+	case s.LastErrorClass == ClassStorageFailed && s.ConsecutiveFailures > 0:
+		if s.LastError != "" {
+			return s.LastError
+		}
+		return "the last run could not use the store"
+	}
+	return ""
 }
 
 // Overdue reports whether a slot is past due and not started.

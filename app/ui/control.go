@@ -132,6 +132,11 @@ func (b ControlBackend) SavePortal(ctx context.Context, p screens.PortalChange, 
 // TestLogin implements screens.SettingsBackend.
 func (b ControlBackend) TestLogin(ctx context.Context) (string, error) {
 	if err := b.C.TestLogin(ctx); err != nil {
+		var re *scheduler.RunError
+		if errors.As(err, &re) {
+			// Words, not the class's code.
+			return "", fmt.Errorf("the login failed: %s: %s", view.ClassText(re.Class), re.Msg)
+		}
 		return "", err
 	}
 	return "Logged in to the portal.", nil
