@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -14,7 +15,16 @@ type activeRun struct {
 	progress Progress
 	cancel   context.CancelFunc
 	done     chan struct{}
+	// finishing is set once the run's outcome is being recorded; released is closed when the
+	// run has let go of the single flight. A record reads as finished in between, so a start
+	// then waits for released instead of answering "already running" for a finished run.
+	finishing atomic.Bool
+	released  chan struct{}
 }
+
+// releaseWait bounds how long a start waits for a finishing run to let go of the single
+// flight (the outcome's store transaction).
+const releaseWait = 5 * time.Second
 
 // start claims and launches a run in its own goroutine and returns its record. It returns
 // ErrAlreadyRunning (with the running record) while a run is in progress, and ErrSlotClaimed when
@@ -24,6 +34,18 @@ type activeRun struct {
 func (s *Service) start(ctx context.Context, trigger Trigger, slot time.Time, attempt int, covered []time.Time) (Run, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if a := s.active; a != nil && a.finishing.Load() {
+		// Its record may already read as finished: wait for it to let go, within bounds.
+		s.mu.Unlock()
+		t := time.NewTimer(releaseWait)
+		select {
+		case <-a.released:
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		s.mu.Lock()
+	}
 	if s.active != nil {
 		return s.active.run, ErrAlreadyRunning
 	}
@@ -53,7 +75,7 @@ func (s *Service) start(ctx context.Context, trigger Trigger, slot time.Time, at
 		s.clearRetryLocked()
 	}
 	runCtx, cancel := context.WithTimeout(ctx, s.cfg.RunTimeout)
-	a := &activeRun{run: rec, cancel: cancel, done: make(chan struct{}),
+	a := &activeRun{run: rec, cancel: cancel, done: make(chan struct{}), released: make(chan struct{}),
 		progress: Progress{RunID: rec.ID, Stage: StageStarting}}
 	s.active = a
 	s.wg.Add(1)
@@ -137,6 +159,7 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 			orders = []Order{}
 		}
 	}
+	a.finishing.Store(true)
 	rec, diff, ferr := s.finish(run, orders, now)
 	if errors.Is(ferr, ErrSlotClaimed) {
 		// An unrecorded run whose slot was claimed meanwhile stands for no slot.
@@ -184,6 +207,7 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 
 	s.mu.Lock()
 	s.active = nil
+	close(a.released)
 	s.last = &rec
 	if rec.Status == StatusSucceeded {
 		s.lastOK = &rec
