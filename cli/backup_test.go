@@ -162,6 +162,26 @@ func TestDamagedStoreCommands(t *testing.T) {
 			}
 		}
 	}
+	// Every other command that reads the store with no owner running says the same (those that
+	// need the owner say it does not run), and none panics.
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"history"}, ExitStore}, {[]string{"orders", "show", "W-000001"}, ExitStore},
+		{[]string{"schedule", "show"}, ExitStore}, {[]string{"retention", "show"}, ExitStore},
+		{[]string{"backup", filepath.Join(dir, "copy.db")}, ExitStore}, {[]string{"schedule", "set", "--minute", "5"}, ExitStore},
+		{[]string{"alerts", "show"}, ExitStore}, {[]string{"portal", "show"}, ExitNoOwner},
+	} {
+		r := cli(t, dir, "", c.args...)
+		out := r.stdout + r.stderr
+		name := strings.Join(c.args, " ")
+		if strings.Contains(out, "panic") || strings.Contains(out, "goroutine ") {
+			t.Errorf("worktray %s panicked on a damaged store:\n%v", name, r)
+		} else if r.code != c.code || c.code == ExitStore && (!strings.Contains(out, p.DB) || !strings.Contains(out, "worktray backup restore "+backup)) {
+			t.Errorf("worktray %s on a damaged store: want exit %d (naming the file and the backup):\n%v", name, c.code, r)
+		}
+	}
 	damaged, err := os.ReadFile(p.DB)
 	if err != nil {
 		t.Fatal(err)

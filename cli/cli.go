@@ -118,6 +118,7 @@ var commands = map[string]command{
 	"schedule":  {cmdSchedule, "show or set the schedule: schedule show | schedule set --minute 15 ..."},
 	"portal":    {cmdPortal, "portal show | portal set --url U --username N | portal test"},
 	"alerts":    {cmdAlerts, "alerts set --pushover --keys ... | alerts test"},
+	"profile":   {cmdProfile, "profile test [FILE] | check FILE | init [FILE]: write and try a portal profile"},
 	"retention": {cmdRetention, "show or set how many runs the history keeps: retention show | retention set --keep N"},
 }
 

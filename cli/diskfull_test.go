@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,8 +25,8 @@ import (
 
 // TestFullDiskCommands runs the owner with its data directory on a real, small file system
 // (a tmpfs; skipped where mounting is not permitted) and the demo portal with 150 orders, fills
-// the disk and scrapes: the scrape is storage_failed (never portal_error) and status says the
-// orders could not be saved. Once the disk has room, a scrape stores the 150 orders and the
+// the disk and scrapes: the scrape is storage_failed (never portal_error); status, diagnose and
+// the health endpoint say the store cannot be written. Once the disk has room, a scrape stores the 150 orders and the
 // history holds the storage_failed run.
 func TestFullDiskCommands(t *testing.T) {
 	if testing.Short() {
@@ -72,7 +73,8 @@ func TestFullDiskCommands(t *testing.T) {
 	if err := sec.Set(secret.PortalPassword, demoportal.DefaultPassword); err != nil {
 		t.Fatal(err)
 	}
-	startOwner(t, dir)
+	health := freeAddr(t)
+	startOwner(t, dir, "--health-addr", health)
 
 	// Fill the disk.
 	filler := filepath.Join(dir, "filler")
@@ -95,8 +97,8 @@ func TestFullDiskCommands(t *testing.T) {
 	if strings.Contains(r.stdout+r.stderr, view.ClassText(scheduler.ClassPortalError)) {
 		t.Errorf("a full disk was blamed on the portal:\n%v", r)
 	}
-	// The outcome is recorded (a small record fits in the pages the file already has) and
-	// status says what failed.
+	// The outcome is recorded (a small record fits in the pages the file already has), and
+	// status, diagnose and the health endpoint say the store cannot be written.
 	r = cli(t, dir, "", "status")
 	if r.code != ExitStorage || !strings.Contains(r.stdout, view.ClassText(scheduler.ClassStorageFailed)) || !strings.Contains(r.stdout, "no space left") {
 		t.Errorf("status after a scrape that could not be stored: want exit %d\n%v", ExitStorage, r)
@@ -106,6 +108,14 @@ func TestFullDiskCommands(t *testing.T) {
 	hc, err := control.NewClient(p.Socket).Health(ctxT(t, 10*time.Second))
 	if err != nil || hc.Healthy || hc.Status != "storage_failed" || !strings.Contains(strings.Join(hc.Problems, "\n"), "cannot write its store") {
 		t.Errorf("health after a scrape that could not be stored: %+v, %v", hc, err)
+	}
+	resp, err := http.Get("http://" + health + "/api/scheduler/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("loopback health with a full disk: %d, want 503", resp.StatusCode)
 	}
 	r = cli(t, dir, "", "diagnose")
 	expect(t, r, ExitUnhealthy, "✗ store writes", "no space left")

@@ -96,7 +96,14 @@ threshold, re-notify interval, quiet hours and which events alert.`,
 			{"test", "send a test alert", ""}}},
 	"retention": {use: "[show|set] [flags]", long: "Shows or sets how many runs the history keeps (default 10,000).",
 		subs: []subcommand{{"show", "show the retention", ""}, {"set", "set the retention: --keep N", ""}}},
-	"profile": {use: "test [FILE] | check FILE | init [FILE] [flags]", long: `Helps write a portal profile (see the profile documentation, docs/profiles.md).`,
+	"profile": {use: "test [FILE] | check FILE | init [FILE] [flags]", long: `Helps write a portal profile (docs/profiles.md). "profile test" signs in with the configured
+account, reads the first list page and a few detail pages with the configured profile (or
+FILE), stores nothing, and prints per field how many rows matched, sample values and what
+matched nothing; --screenshot FILE saves the list page with the matched rows and fields
+outlined. It exits 0 when every required field matched, 13 when one did not, and with the
+scrape's codes when it could not sign in or reach the list. "profile check FILE" validates a
+file offline (exit 4 with each problem named). "profile init [FILE]" writes a commented
+starter profile (default portal-profile.toml; never over an existing file without --force).`,
 		subs: []subcommand{{"test", "sign in and read the first pages with a profile, storing nothing", ""},
 			{"check", "validate a profile file offline", ""},
 			{"init", "write a commented starter profile", ""}}},

@@ -19,6 +19,11 @@ type Hooks struct {
 	// TestLogin signs in to the portal with the saved configuration, in a browser of its own.
 	// Return a *scheduler.RunError so the client can say what is wrong.
 	TestLogin func(ctx context.Context) error
+	// TestProfile signs in with the saved account and reads the first list pages and a few
+	// detail pages with the configured profile (or in.File), storing nothing; report is a
+	// scraper.ProfileReport (also on failure, as far as it got), err a *scheduler.RunError.
+	// The settings window's "Test profile" button and `worktray profile test` call it.
+	TestProfile func(ctx context.Context, in ProfileTestInput) (report any, err error)
 	// Alerts returns the alert settings (notify.Settings) and whether the Pushover keys are set;
 	// never the keys.
 	Alerts func(ctx context.Context) (AlertsInfo, error)

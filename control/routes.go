@@ -41,6 +41,7 @@ func (s *Server) routes() http.Handler {
 	route("GET", "/api/portal", s.portal)
 	route("PUT", "/api/portal", s.setPortal)
 	route("POST", "/api/portal/test", s.testLogin)
+	route("POST", "/api/profile/test", s.testProfile)
 	route("GET", "/api/alerts", s.alerts)
 	route("PUT", "/api/alerts", s.setAlerts)
 	route("POST", "/api/alerts/test", s.testAlert)

@@ -25,6 +25,7 @@ func (o *owner) hooks() control.Hooks {
 		Portal:        o.portalInfo,
 		SetPortal:     o.setPortal,
 		TestLogin:     o.testLogin,
+		TestProfile:   o.testProfile,
 		Alerts:        func(context.Context) (control.AlertsInfo, error) { return o.alertsInfo(o.alertSettings()) },
 		SetAlerts:     o.setAlerts,
 		SendTestAlert: o.sendTestAlert,

@@ -18,6 +18,7 @@
 //   - hooks.go: what the control API asks of the owner (portal, alerts, test login)
 //   - retention.go: the history pruner
 //   - backup.go: the daily backup after the first successful scrape of the day
+//   - refuse.go: the desktop notification of an owner that cannot start on its store
 //   - diagnostics.go: the checks of `worktray diagnose`, LocalDiagnostics
 //   - desktop.go: the tray and the windows process
 package owner
@@ -62,6 +63,9 @@ type Options struct {
 	// PushoverEndpoint replaces Pushover's API address; tests set it to a local server speaking
 	// Pushover's protocol. There is no flag for it.
 	PushoverEndpoint string
+	// DBusAddress is the session bus for the notification of an owner that cannot start on its
+	// store (refuse.go); empty means the session's own. Tests set it to a private bus.
+	DBusAddress string
 }
 
 // owner is the long-running process's state while Run runs.
@@ -111,6 +115,7 @@ func Run(ctx context.Context, opts Options) error {
 		if errors.Is(err, store.ErrLocked) {
 			return secondLaunch(ctx, opts, err)
 		}
+		sayCannotStart(ctx, opts, err)
 		return err
 	}
 	// Secrets are opened before the logger so that it scrubs their values from every record.

@@ -52,6 +52,11 @@ func (p *portalScraper) Scrape(ctx context.Context, req scheduler.ScrapeRequest)
 // build returns a scraper for the stored settings, or a RunError saying what to configure.
 // Without cookies it signs in afresh (Test login).
 func (p *portalScraper) build(cookies bool) (*scraper.Scraper, error) {
+	return p.buildWith(cookies, "")
+}
+
+// buildWith is build with the profile file profile instead of the configured one, when set.
+func (p *portalScraper) buildWith(cookies bool, profile string) (*scraper.Scraper, error) {
 	var ps scraper.Settings
 	ok, err := p.db.Setting(scraper.SettingsKey, &ps)
 	if err != nil {
@@ -60,6 +65,9 @@ func (p *portalScraper) build(cookies bool) (*scraper.Scraper, error) {
 	if !ok || ps.URL == "" {
 		return nil, &scheduler.RunError{Class: scheduler.ClassConfig, Err: ErrNoPortal,
 			Msg: "no portal is configured: set one in Settings → Portal or with `worktray portal set`"}
+	}
+	if profile != "" {
+		ps.Profile = profile
 	}
 	prof, err := ps.LoadProfile()
 	if err != nil {
@@ -76,6 +84,9 @@ func (p *portalScraper) build(cookies bool) (*scraper.Scraper, error) {
 	cfg := scraper.Config{Profile: prof, BaseURL: ps.URL, Username: ps.Username, Password: password,
 		BrowserPath: ps.BrowserPath, ArtifactDir: p.artifacts, Logger: p.log,
 		DataDir: p.dataDir, Secrets: p.secretValues()}
+	if sc, err := p.db.Schedule(); err == nil {
+		cfg.Location = sc.Location() // the portal's zone unless the profile names one
+	}
 	if cookies {
 		cfg.Cookies = p.db
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -129,6 +130,7 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 		}
 	} else {
 		run.Status = StatusSucceeded
+		run.Message = strings.Join(res.Warnings, "; ")
 		run.Incomplete, run.ListReads = !res.Complete, res.ListReads
 		orders = res.Orders
 		if orders == nil {
@@ -275,7 +277,11 @@ func (s *Service) finish(run Run, orders []Order, now time.Time) (Run, Diff, err
 	rec, diff, err := s.cfg.Store.FinishRun(run, orders, now, func(r *Run, d Diff, st *State) []Alert {
 		if r.Status == StatusSucceeded && d.Previous > 0 && d.Found*2 < d.Previous {
 			r.LargeDrop = true
-			r.Message = fmt.Sprintf("the portal listed %d work orders, down from %d", d.Found, d.Previous)
+			drop := fmt.Sprintf("the portal listed %d work orders, down from %d", d.Found, d.Previous)
+			if r.Message != "" {
+				drop += "; " + r.Message
+			}
+			r.Message = drop
 		}
 		switch r.Status {
 		case StatusSucceeded:

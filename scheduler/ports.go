@@ -16,7 +16,8 @@ type Scraper interface {
 type ScrapeRequest struct {
 	RunID uint64
 	// Known holds the active stored orders by portal id; the scraper visits the detail page
-	// only of orders that are new or whose ListHash differs, and copies Instructions otherwise.
+	// only of orders that are new, whose list row changed, whose detail is missing or due for
+	// a re-read (DetailReadAt), and copies the detail values otherwise.
 	Known map[string]Order
 	// Progress receives progress reports; it never blocks. May be nil.
 	Progress func(Progress)
@@ -43,6 +44,9 @@ type ScrapeResult struct {
 	DetailVisits int
 	Logins       int
 	Stages       []StageTiming
+	// Warnings are things the user should know about a scrape that succeeded (a detail page
+	// that could not be read, a dialog the portal opened); they go into the run's message.
+	Warnings []string
 }
 
 // Store is what the scheduler needs from the store. Its methods are safe for concurrent use and

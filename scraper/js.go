@@ -114,7 +114,7 @@ const jsLogin = `function (s, user, pass) {
 }`
 
 // jsFetchDetails fetches detail pages with the page's session, a few at a time, parses them and
-// reads the fields. It answers one result per URL: {status, login, error, values}.
+// reads the fields. It answers one result per URL: {status, login, error, values, scripts, url}.
 const jsFetchDetails = `async function (s, urls) {
   const results = new Array(urls.length);
   let nextIndex = 0;
@@ -128,11 +128,13 @@ const jsFetchDetails = `async function (s, urls) {
     const err = s.error ? doc.querySelector(s.error) : null;
     if (err) return { status: r.status, error: err.textContent.replace(/\s+/g, " ").trim() };
     if (!r.ok) return { status: r.status };
-    const values = s.fields.map(([sel, attr, , ml]) => {
+    const values = s.fields.map(([sel, attr, all, ml]) => {
+      if (all) return Array.from(sel ? doc.querySelectorAll(sel) : [doc.documentElement], (e) => val(e, attr, ml));
       const e = sel ? doc.querySelector(sel) : doc.documentElement;
       return e ? val(e, attr, ml) : null;
     });
-    return { status: r.status, values: values };
+    // Scripts are counted so that a page drawn by JavaScript can be told from a changed layout.
+    return { status: r.status, values: values, scripts: doc.querySelectorAll("script").length, url: r.url };
   };
   const worker = async () => {
     for (;;) {

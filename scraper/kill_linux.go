@@ -5,6 +5,7 @@ package scraper
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -99,9 +100,10 @@ func processToken() string {
 }
 
 // browserGroup returns pid's process group and executable when that group belongs to a
-// browser: every member runs pid's executable (a browser started by worktray or rod leads a
-// group of its own, and its helpers, which name no profile directory, are in it). Otherwise,
-// or when pid is gone, it returns 0 and "", so that no other program sharing a group is touched.
+// browser: every member runs an executable from the directory of pid's (a browser started by
+// worktray or rod leads a group of its own, and its helpers, which name no profile directory,
+// are in it: Chromium's own executable or its crash handler beside it). Otherwise, or when pid
+// is gone, it returns 0 and "", so that no other program sharing a group is touched.
 func browserGroup(pid int) (pgid int, exe string) {
 	pgid, exe = statPgrp(pid), exePath(pid)
 	if pgid <= 0 || exe == "" || pgid == syscall.Getpgrp() || groupMembers(pgid, exe) == nil {
@@ -110,7 +112,8 @@ func browserGroup(pid int) (pgid int, exe string) {
 	return pgid, exe
 }
 
-// groupMembers returns the live members of process group pgid when all of them run exe, else nil.
+// groupMembers returns the live members of process group pgid when all of them run an
+// executable from exe's directory, else nil.
 func groupMembers(pgid int, exe string) []int {
 	var members []int
 	ents, _ := os.ReadDir("/proc")
@@ -119,7 +122,7 @@ func groupMembers(pgid int, exe string) []int {
 		if err != nil || statPgrp(p) != pgid || zombie(p) {
 			continue
 		}
-		if exePath(p) != exe {
+		if filepath.Dir(exePath(p)) != filepath.Dir(exe) {
 			return nil
 		}
 		members = append(members, p)

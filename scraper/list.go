@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -131,8 +130,10 @@ func (r *run) readListSignedIn() (listRead, error) {
 func (r *run) readListOnce() (listRead, error) {
 	p := r.s.prof
 	limit := p.Timeouts.Page.Duration
-	if err := r.navigate(r.ctx, r.page, r.s.listURL, limit, "loading the work-order list"); err != nil {
-		return listRead{}, err
+	if !r.takeAtList() {
+		if err := r.navigate(r.ctx, r.page, r.s.listURL, limit, "loading the work-order list"); err != nil {
+			return listRead{}, err
+		}
 	}
 	spec := r.listSpec()
 	w, err := r.listWait(spec, "peek", 1, nil)
@@ -484,213 +485,6 @@ func (r *run) listWait(spec map[string]any, op string, page int, arg map[string]
 			p.List.Row, p.List.Empty, w.URL)
 	}
 	return w, scheduler.Errorf(scheduler.ClassBrowserFailed, "unexpected page state %q %s", w.State, doing)
-}
-
-// login signs in on the login page.
-func (r *run) login() error {
-	r.enter(scheduler.StageLogin)
-	r.progress(scheduler.Progress{Stage: scheduler.StageLogin, Percent: 5, Message: "signing in"})
-	p := r.s.prof
-	limit := p.Timeouts.Login.Duration
-	const doing = "signing in"
-	if err := r.navigate(r.ctx, r.page, r.s.loginURL, limit, "opening the login page"); err != nil {
-		return err
-	}
-	w, err := r.wait(r.ctx, r.page, map[string]any{
-		"mode": "form", "login": p.Login.Form, "ready": []string{p.Login.Username, p.Login.Password, p.Login.Submit},
-	}, limit, "opening the login page")
-	if err != nil {
-		return err
-	}
-	switch w.State {
-	case "form":
-	case "http":
-		r.setFailPage(r.page)
-		return scheduler.Errorf(scheduler.ClassPortalError, "the login page answered HTTP %d; the portal may be down, try again later", w.Status)
-	default:
-		r.setFailPage(r.page)
-		if w.ReadyState == "loading" {
-			return scheduler.Errorf(scheduler.ClassTimeout, "the login page did not finish loading within %s; the portal may be slow or down", limit)
-		}
-		return scheduler.Errorf(scheduler.ClassLayoutChanged,
-			"the login form (login.form %q with login.username, login.password and login.submit) was not found at %s; the login page may have changed: update the profile",
-			p.Login.Form, w.URL)
-	}
-	sel := map[string]any{"username": p.Login.Username, "password": p.Login.Password, "submit": p.Login.Submit, "failure": p.Login.Failure}
-	var res struct {
-		OK      bool   `json:"ok"`
-		Missing string `json:"missing"`
-	}
-	ctx, cancel := r.step(r.ctx, limit)
-	err = evalJSON(ctx, r.page, false, &res, jsLogin, sel, r.s.cfg.Username, r.s.cfg.Password)
-	cancel()
-	if err != nil {
-		r.setFailPage(r.page)
-		return r.rodErr(ctx, err, doing, limit)
-	}
-	if !res.OK {
-		r.setFailPage(r.page)
-		return scheduler.Errorf(scheduler.ClassLayoutChanged, "the login page has no %q; the login page may have changed: update the profile", res.Missing)
-	}
-	w, err = r.wait(r.ctx, r.page, map[string]any{
-		"mode": "submit", "login": p.Login.Form, "failure": p.Login.Failure, "success": p.Login.Success,
-	}, limit, doing)
-	if err != nil {
-		return err
-	}
-	switch w.State {
-	case "ok":
-		r.logins++
-		r.log.Debug("signed in", "user", r.s.cfg.Username)
-		r.saveCookies()
-		return nil
-	case "login_failed":
-		r.setFailPage(r.page)
-		msg := "the portal rejected the sign-in"
-		if w.Text != "" {
-			msg += fmt.Sprintf(" (%q)", r.scrub(w.Text))
-		}
-		return scheduler.Errorf(scheduler.ClassLoginFailed, "%s; check the username and password in the portal settings", msg)
-	case "http":
-		r.setFailPage(r.page)
-		return scheduler.Errorf(scheduler.ClassPortalError, "signing in answered HTTP %d; the portal may be down, try again later", w.Status)
-	}
-	r.setFailPage(r.page)
-	return scheduler.Errorf(scheduler.ClassTimeout, "signing in did not finish within %s; the portal may be slow or down", limit)
-}
-
-// scrub removes the password from text that came from the portal.
-func (r *run) scrub(s string) string {
-	if pw := r.s.cfg.Password; len(pw) >= 3 {
-		s = strings.ReplaceAll(s, pw, "***")
-	}
-	return s
-}
-
-// parseRow turns the raw values of one row into an order.
-func (r *run) parseRow(raw []json.RawMessage, pageURL string, page, row int) (scheduler.Order, error) {
-	var o scheduler.Order
-	var detailURL string
-	for i, f := range r.s.listFields {
-		var v any
-		if i < len(raw) {
-			_ = json.Unmarshal(raw[i], &v)
-		}
-		if f.All {
-			var items []string
-			if list, ok := v.([]any); ok {
-				for _, it := range list {
-					if s, ok := it.(string); ok {
-						if c, ok := f.clean(s); ok && c != "" {
-							items = append(items, c)
-						}
-					}
-				}
-			}
-			if f.name == "items" {
-				o.Items = items
-			}
-			continue
-		}
-		s, isStr := v.(string)
-		val, ok := "", false
-		if isStr {
-			val, ok = f.clean(s)
-		}
-		if !ok {
-			if f.Optional {
-				continue
-			}
-			why := "matched nothing"
-			if isStr {
-				why = fmt.Sprintf("gave %q, which its regex %q does not match", strings.TrimSpace(s), f.Regex)
-			} else if f.Attribute != "" {
-				why = fmt.Sprintf("has no attribute %q or matched nothing", f.Attribute)
-			}
-			return o, scheduler.Errorf(scheduler.ClassLayoutChanged,
-				"row %d on page %d of the work-order list: list.fields.%s (selector %q) %s; the portal's layout may have changed: update the profile",
-				row, page, f.name, f.Selector, why)
-		}
-		if strings.HasSuffix(f.name, "_url") && val != "" {
-			val = absURL(pageURL, val)
-		}
-		switch f.name {
-		case "id":
-			o.PortalID = val
-		case "number":
-			o.Number = val
-		case "customer":
-			o.Customer = val
-		case "store_number":
-			o.StoreNumber = val
-		case "site_name":
-			o.SiteName = val
-		case "street":
-			o.Address.Street = val
-		case "city":
-			o.Address.City = val
-		case "state":
-			o.Address.State = val
-		case "zip":
-			o.Address.Zip = val
-		case "service_code":
-			o.ServiceCode = val
-		case "service_name":
-			o.ServiceName = val
-		case "visit_date":
-			o.VisitDate = val
-		case "visit_url":
-			o.VisitURL = val
-		case "detail_url":
-			detailURL = val
-		}
-	}
-	if o.PortalID == "" {
-		o.PortalID = o.Number
-	}
-	if o.PortalID == "" {
-		return o, scheduler.Errorf(scheduler.ClassLayoutChanged,
-			"row %d on page %d of the work-order list has no work-order number; the portal's layout may have changed: update the profile", row, page)
-	}
-	if r.s.prof.Detail.URLField == "detail_url" {
-		if r.detailURLs == nil {
-			r.detailURLs = map[string]string{}
-		}
-		r.detailURLs[o.PortalID] = detailURL
-	}
-	return o, nil
-}
-
-// clean normalises a raw value: white space (visibleText), then the regex, then date layouts.
-// ok is false when the regex does not match.
-func (f *fieldSpec) clean(s string) (string, bool) {
-	s = visibleText(s, f.Multiline)
-	if f.re != nil {
-		m := f.re.FindStringSubmatch(s)
-		if m == nil {
-			return "", false
-		}
-		s = strings.TrimSpace(m[len(m)-1])
-	}
-	for _, l := range f.DateLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t.Format(time.DateOnly), true
-		}
-	}
-	return s, true
-}
-
-// absURL resolves ref against the page's URL.
-func absURL(pageURL, ref string) string {
-	b, err := url.Parse(pageURL)
-	if err != nil {
-		return ref
-	}
-	u, err := url.Parse(ref)
-	if err != nil {
-		return ref
-	}
-	return b.ResolveReference(u).String()
 }
 
 // navigate opens u on page within limit.

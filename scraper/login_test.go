@@ -38,6 +38,10 @@ document.getElementById("login-form").addEventListener("submit", async (e) => {
 func TestSinglePageAppLogin(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, spaLoginPage) })
+	// Without a success marker a sign-in is proven by reaching the list.
+	mux.HandleFunc("GET /list", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, `<!doctype html><html><body><p class="empty">No work orders</p></body></html>`)
+	})
 	mux.HandleFunc("POST /api/login", func(w http.ResponseWriter, r *http.Request) {
 		var c struct{ User, Pass string }
 		if json.NewDecoder(r.Body).Decode(&c) != nil || c.User != "ann" || c.Pass != "secret-1" {

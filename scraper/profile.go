@@ -6,11 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +21,9 @@ import (
 // Profiles are TOML or JSON files (LoadProfile); DemoProfile matches the demo portal.
 type Profile struct {
 	Name string `toml:"name" json:"name"`
+	// Timezone is the portal's IANA time zone (e.g. "America/Chicago"), in which dates and times
+	// it shows are read; empty: Config.Location (the schedule's zone).
+	Timezone string `toml:"timezone" json:"timezone"`
 	// BaseURL is the portal's address; relative URLs resolve against it. Config.BaseURL, when
 	// set, overrides it.
 	BaseURL  string         `toml:"base_url" json:"base_url"`
@@ -29,22 +31,9 @@ type Profile struct {
 	List     ListProfile    `toml:"list" json:"list"`
 	Detail   DetailProfile  `toml:"detail" json:"detail"`
 	Timeouts TimeoutProfile `toml:"timeouts" json:"timeouts"`
-}
 
-// LoginProfile says how to sign in.
-type LoginProfile struct {
-	URL      string `toml:"url" json:"url"`           // the login page
-	Username string `toml:"username" json:"username"` // the user name or email input
-	Password string `toml:"password" json:"password"` // the password input
-	Submit   string `toml:"submit" json:"submit"`     // the button that sends the form
-	// Form is present on any page that asks for a login; a list or detail page showing it means
-	// the session ended. Defaults to Username.
-	Form string `toml:"form" json:"form"`
-	// Failure is the message a failed login shows; its text is reported to the user.
-	Failure string `toml:"failure" json:"failure"`
-	// Success, when set, must appear after a successful login; otherwise the login form going
-	// away is success.
-	Success string `toml:"success" json:"success"`
+	loc      *time.Location // Timezone loaded; nil when empty
+	keyOrder []string       // field names in the file's order (TOML)
 }
 
 // ListProfile says how to read the work-order list.
@@ -75,47 +64,12 @@ type ListProfile struct {
 	Fields map[string]Field `toml:"fields" json:"fields"`
 }
 
-// DetailProfile says how to read an order's detail page.
-type DetailProfile struct {
-	// URLField names the list field that holds the detail page's URL; default "detail_url" when
-	// that field exists, else "visit_url".
-	URLField string `toml:"url_field" json:"url_field"`
-	// Mode is "navigate" (open the page in a tab; works for pages rendered by JavaScript) or
-	// "fetch" (fetch the HTML with the session and parse it; faster, for server-rendered pages).
-	Mode string `toml:"mode" json:"mode"`
-	// Concurrency is how many detail pages are read at a time; default 4.
-	Concurrency int `toml:"concurrency" json:"concurrency"`
-	// Error is a marker of the portal's error page.
-	Error  string           `toml:"error" json:"error"`
-	Fields map[string]Field `toml:"fields" json:"fields"`
-}
-
 // TimeoutProfile bounds each step. Zero values take the defaults.
 type TimeoutProfile struct {
 	Browser Duration `toml:"browser" json:"browser"` // starting the browser; default 30s
 	Login   Duration `toml:"login" json:"login"`     // signing in; default 30s
 	Page    Duration `toml:"page" json:"page"`       // loading one list page; default 30s
 	Detail  Duration `toml:"detail" json:"detail"`   // loading one detail page; default 30s
-}
-
-// Field locates one value in a row (or a detail page).
-type Field struct {
-	// Selector is relative to the row; empty means the row itself.
-	Selector string `toml:"selector" json:"selector"`
-	// Attribute to read instead of the text; "href" and "src" give absolute URLs.
-	Attribute string `toml:"attribute" json:"attribute"`
-	// Regex extracts part of the value: its first group, or the whole match.
-	Regex string `toml:"regex" json:"regex"`
-	// All collects every match of Selector (a list, e.g. items).
-	All bool `toml:"all" json:"all"`
-	// Multiline keeps line breaks (trimming each line); otherwise white space is collapsed.
-	Multiline bool `toml:"multiline" json:"multiline"`
-	// DateLayouts are Go time layouts tried to normalise a date to YYYY-MM-DD.
-	DateLayouts []string `toml:"date_layouts" json:"date_layouts"`
-	// Optional fields may be missing from a row.
-	Optional bool `toml:"optional" json:"optional"`
-
-	re *regexp.Regexp
 }
 
 // Duration is a time.Duration written as a string such as "15s".
@@ -137,20 +91,14 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText formats the duration.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// The list fields a profile may name, in the order of scheduler.Order.
-var listFieldNames = []string{
-	"id", "number", "customer", "store_number", "site_name", "street", "city", "state", "zip",
-	"service_code", "service_name", "items", "visit_date", "visit_url", "detail_url",
-}
-
-// The detail fields a profile may name.
-var detailFieldNames = []string{"instructions"}
-
 // ProfileError is a problem with a profile; it names the file and the field.
 type ProfileError struct {
 	File  string // the profile's file, or "built-in profile"
 	Field string // dotted path such as "list.fields.number.regex"; empty for the whole file
 	Msg   string
+	// Unreadable is set when the file is missing or cannot be read (not when its content is
+	// wrong), so callers can tell a configuration problem from a bad profile.
+	Unreadable bool
 }
 
 func (e *ProfileError) Error() string {
@@ -173,12 +121,23 @@ func DemoProfile(baseURL string) (*Profile, error) {
 	return p, nil
 }
 
+// MaxProfileSize is the largest profile file LoadProfile reads, in bytes.
+const MaxProfileSize = 1 << 20
+
 // LoadProfile reads and validates a profile file; ".json" files are JSON, others TOML. Its
 // errors are *ProfileError values (joined when there are several).
 func LoadProfile(path string) (*Profile, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, &ProfileError{File: path, Msg: fmt.Sprintf("cannot read it: %v", errors.Unwrap(err))}
+		return nil, &ProfileError{File: path, Msg: fmt.Sprintf("cannot read it: %v", errors.Unwrap(err)), Unreadable: true}
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxProfileSize+1))
+	if err != nil {
+		return nil, &ProfileError{File: path, Msg: fmt.Sprintf("cannot read it: %v", err), Unreadable: true}
+	}
+	if len(b) > MaxProfileSize {
+		return nil, &ProfileError{File: path, Msg: fmt.Sprintf("is larger than %d KB; a profile is a short text file", MaxProfileSize/1024)}
 	}
 	format := "toml"
 	if strings.EqualFold(filepath.Ext(path), ".json") {
@@ -209,6 +168,11 @@ func ParseProfile(data []byte, name, format string) (*Profile, error) {
 		}
 		if und := md.Undecoded(); len(und) > 0 {
 			return nil, &ProfileError{File: name, Field: und[0].String(), Msg: "unknown field"}
+		}
+		for _, k := range md.Keys() {
+			if len(k) == 3 && k[1] == "fields" && (k[0] == "list" || k[0] == "detail") {
+				p.keyOrder = append(p.keyOrder, k[2])
+			}
 		}
 	default:
 		return nil, &ProfileError{File: name, Msg: fmt.Sprintf("unknown format %q (want toml or json)", format)}
@@ -258,6 +222,10 @@ func (p *Profile) validate(file string) error {
 	checkSel := func(field, v string, required bool) {
 		if required && strings.TrimSpace(v) == "" {
 			bad(field, "is required (a CSS selector)")
+		} else if v != "" {
+			if msg := checkSelector(v); msg != "" {
+				bad(field, "%s", msg)
+			}
 		}
 	}
 	if p.BaseURL != "" {
@@ -266,77 +234,32 @@ func (p *Profile) validate(file string) error {
 			bad("base_url", "must be an absolute URL such as https://portal.example.com")
 		}
 	}
-	checkURL("login.url", p.Login.URL, true)
-	checkSel("login.username", p.Login.Username, true)
-	checkSel("login.password", p.Login.Password, true)
-	checkSel("login.submit", p.Login.Submit, true)
-	if p.Login.Form == "" {
-		p.Login.Form = p.Login.Username
+	if p.Timezone != "" {
+		loc, err := time.LoadLocation(p.Timezone)
+		if err != nil || p.Timezone == "Local" {
+			bad("timezone", "%q is not an IANA time zone such as America/Chicago", p.Timezone)
+		} else {
+			p.loc = loc
+		}
 	}
+	p.validateLogin(bad, checkURL)
 	checkURL("list.url", p.List.URL, true)
 	checkSel("list.row", p.List.Row, true)
 	checkSel("list.empty", p.List.Empty, true)
+	checkSel("list.error", p.List.Error, false)
+	checkSel("list.loading", p.List.Loading, false)
+	checkSel("list.page_size.selector", p.List.PageSize.Selector, false)
+	for i, c := range p.List.PageSize.Clicks {
+		if c != "" {
+			checkSel(fmt.Sprintf("list.page_size.clicks[%d]", i), c, false)
+		}
+	}
+	checkSel("list.next.selector", p.List.Next.Selector, false)
 	p.validateList(bad)
 	if p.List.Total != nil {
-		p.checkField("list.total", p.List.Total, bad)
+		p.checkFieldDef("list.total", "total", p.List.Total, bad)
 	}
-	if len(p.List.Fields) == 0 {
-		bad("list.fields", "is required: at least number")
-	}
-	for name, f := range p.List.Fields {
-		if !slices.Contains(listFieldNames, name) {
-			bad("list.fields."+name, "unknown field (known: %s)", strings.Join(listFieldNames, ", "))
-			continue
-		}
-		p.checkField("list.fields."+name, &f, bad)
-		if f.All && name != "items" {
-			bad("list.fields."+name+".all", "only items may collect several values")
-		}
-		p.List.Fields[name] = f
-	}
-	if len(p.List.Fields) > 0 {
-		if f, ok := p.List.Fields["number"]; !ok {
-			bad("list.fields.number", "is required")
-		} else if f.Optional {
-			bad("list.fields.number.optional", "the work-order number cannot be optional")
-		}
-	}
-	switch p.Detail.Mode {
-	case "":
-		p.Detail.Mode = "navigate"
-	case "navigate", "fetch":
-	default:
-		bad("detail.mode", "must be \"navigate\" or \"fetch\", not %q", p.Detail.Mode)
-	}
-	if p.Detail.Concurrency < 0 || p.Detail.Concurrency > 16 {
-		bad("detail.concurrency", "must be between 1 and 16")
-	} else if p.Detail.Concurrency == 0 {
-		p.Detail.Concurrency = 4
-	}
-	for name, f := range p.Detail.Fields {
-		if !slices.Contains(detailFieldNames, name) {
-			bad("detail.fields."+name, "unknown field (known: %s)", strings.Join(detailFieldNames, ", "))
-			continue
-		}
-		p.checkField("detail.fields."+name, &f, bad)
-		if f.All {
-			bad("detail.fields."+name+".all", "only items may collect several values")
-		}
-		p.Detail.Fields[name] = f
-	}
-	if len(p.Detail.Fields) > 0 {
-		if p.Detail.URLField == "" {
-			p.Detail.URLField = "visit_url"
-			if _, ok := p.List.Fields["detail_url"]; ok {
-				p.Detail.URLField = "detail_url"
-			}
-		}
-		if _, ok := p.List.Fields[p.Detail.URLField]; !ok && slices.Contains(listFieldNames, p.Detail.URLField) {
-			bad("detail.url_field", "names list field %q, which list.fields does not define", p.Detail.URLField)
-		} else if !ok {
-			bad("detail.url_field", "must be visit_url or detail_url, not %q", p.Detail.URLField)
-		}
-	}
+	p.validateFields(bad)
 	for _, t := range []struct {
 		name string
 		d    *Duration
@@ -349,24 +272,6 @@ func (p *Profile) validate(file string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func (p *Profile) checkField(path string, f *Field, bad func(field, format string, args ...any)) {
-	if f.Regex != "" {
-		re, err := regexp.Compile(f.Regex)
-		if err != nil {
-			bad(path+".regex", "invalid regular expression: %v", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
-		} else if re.NumSubexp() > 1 {
-			bad(path+".regex", "has %d groups; use at most one (mark others (?:...))", re.NumSubexp())
-		} else {
-			f.re = re
-		}
-	}
-	for i, l := range f.DateLayouts {
-		if !strings.ContainsAny(l, "0123456789") || !strings.Contains(l, "2006") && !strings.Contains(l, "06") {
-			bad(fmt.Sprintf("%s.date_layouts[%d]", path, i), "%q is not a Go date layout (write the date 2006-01-02, e.g. \"01/02/2006\")", l)
-		}
-	}
 }
 
 // resolve returns ref as an absolute URL against base.

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,6 +82,9 @@ type Config struct {
 	Cookies CookieJar
 	// Logger receives debug and warning records; nil discards them.
 	Logger *slog.Logger
+	// Location is the zone the portal's dates and times are read in when the profile sets no
+	// timezone (the owner passes the schedule's zone); nil means the system's zone.
+	Location *time.Location
 	// DataDir is the owner's data directory. The browser's profile directory is named after it,
 	// so that Sweep(DataDir) finds what an owner killed mid-scrape left. Empty is allowed.
 	DataDir string
@@ -101,12 +105,7 @@ type Scraper struct {
 	listFields   []fieldSpec
 	detailFields []fieldSpec
 	total        *fieldSpec
-}
-
-// fieldSpec is a profile field ready for use.
-type fieldSpec struct {
-	name string
-	Field
+	loc          *time.Location // the portal's zone: the profile's timezone, else Config.Location
 }
 
 // jsSpec is the selector part of a field as the page scripts take it: [selector, attribute,
@@ -144,15 +143,24 @@ func New(cfg Config) (*Scraper, error) {
 	if s.listURL, err = resolve(s.base, s.prof.List.URL); err != nil {
 		return nil, fmt.Errorf("scraper: list.url: %w", err)
 	}
-	for _, name := range listFieldNames {
-		if f, ok := s.prof.List.Fields[name]; ok {
-			s.listFields = append(s.listFields, fieldSpec{name: name, Field: f})
-		}
+	s.loc = cfg.Location
+	if s.prof.loc != nil {
+		s.loc = s.prof.loc
 	}
-	for _, name := range detailFieldNames {
-		if f, ok := s.prof.Detail.Fields[name]; ok {
-			s.detailFields = append(s.detailFields, fieldSpec{name: name, Field: f})
+	if s.loc == nil {
+		s.loc = time.Local
+	}
+	for _, name := range fieldOrder(s.prof.List.Fields, s.prof.keyOrder) {
+		f := newFieldSpec(name, s.prof.List.Fields[name])
+		if len(s.prof.Detail.Fields) > 0 && name == s.prof.Detail.URLField {
+			// A row without its detail link is an order whose detail is missing (readDetails
+			// says so), not a changed layout; most rows without one fail the run there.
+			f.Optional = true
 		}
+		s.listFields = append(s.listFields, f)
+	}
+	for _, name := range fieldOrder(s.prof.Detail.Fields, s.prof.keyOrder) {
+		s.detailFields = append(s.detailFields, newFieldSpec(name, s.prof.Detail.Fields[name]))
 	}
 	if t := s.prof.List.Total; t != nil {
 		if t.Regex != "" && t.re == nil {
@@ -202,6 +210,9 @@ func (s *Scraper) Scrape(ctx context.Context, req scheduler.ScrapeRequest) (sche
 	res, err := r.scrape()
 	if err != nil {
 		fe := r.failure(err)
+		if w := r.takeWarnings(); len(w) > 0 {
+			fe.Msg += " (also: " + strings.Join(w, "; ") + ")"
+		}
 		r.close()
 		r.finishStages()
 		return scheduler.ScrapeResult{Logins: r.logins, DetailVisits: int(r.detailVisits.Load()), Pages: r.pages, Stages: r.stages}, fe
@@ -209,6 +220,7 @@ func (s *Scraper) Scrape(ctx context.Context, req scheduler.ScrapeRequest) (sche
 	r.close()
 	r.finishStages()
 	res.Logins = r.logins
+	res.Warnings = r.takeWarnings()
 	res.DetailVisits = int(r.detailVisits.Load())
 	res.Pages = r.pages
 	res.Stages = r.stages
@@ -241,17 +253,45 @@ type run struct {
 	stageStart time.Time
 	stages     []scheduler.StageTiming
 
-	logins       int
-	relogins     int
-	pages        int
-	netWatched   bool // jsNetWatch is installed in the list tab
-	detailVisits atomic.Int64
+	logins        int
+	relogins      int
+	loginErr      error // a sign-in the portal refused; never tried again in this run
+	atList        bool  // the main page shows the list: signing in was proven there
+	sessionLoaded bool  // a kept session of this account was put into the browser
+	pages         int
+	netWatched    bool // jsNetWatch is installed in the list tab
+	detailVisits  atomic.Int64
 
 	failMu   sync.Mutex
 	failPage *rod.Page // the page to keep as an artifact
 
 	progMu     sync.Mutex
+	detailMu   sync.Mutex
 	detailURLs map[string]string // detail page URLs by portal id, when list.fields.detail_url is used
+
+	drawnOnce sync.Once // the check of a detail page drawn by JavaScript (fetch mode)
+	drawnErr  error
+
+	warnMu   sync.Mutex
+	warnings []string // for the run's message: details not read, dialogs the portal opened
+}
+
+// warn adds a warning to the run's result; it is scrubbed of the password. Safe for
+// concurrent use.
+func (r *run) warn(msg string) {
+	msg = r.scrub(msg)
+	r.warnMu.Lock()
+	defer r.warnMu.Unlock()
+	if !slices.Contains(r.warnings, msg) {
+		r.warnings = append(r.warnings, msg)
+	}
+}
+
+// takeWarnings returns the warnings so far.
+func (r *run) takeWarnings() []string {
+	r.warnMu.Lock()
+	defer r.warnMu.Unlock()
+	return slices.Clone(r.warnings)
 }
 
 // enter starts a stage and records the time of the previous one.
@@ -326,6 +366,17 @@ func (r *run) scrape() (scheduler.ScrapeResult, error) {
 	r.progress(scheduler.Progress{Stage: scheduler.StageBrowser, Percent: 2, Message: "starting the browser"})
 	if err := r.launch(); err != nil {
 		return scheduler.ScrapeResult{}, err
+	}
+	defer r.watchDialogs()()
+	// Every document of the list tab is watched, the one a sign-in ends on included.
+	if err := r.watchRequests(); err != nil {
+		return scheduler.ScrapeResult{}, err
+	}
+	if !r.sessionLoaded {
+		// Without a kept session the list would only send the browser to the login page.
+		if err := r.login(); err != nil {
+			return scheduler.ScrapeResult{}, err
+		}
 	}
 	r.enter(scheduler.StageList)
 	r.progress(scheduler.Progress{Stage: scheduler.StageList, Percent: 8, Message: "opening the work-order list"})
@@ -437,55 +488,4 @@ func isContextGone(err error) bool {
 	}
 	var oe *rod.ObjectNotFoundError
 	return errors.As(err, &oe)
-}
-
-// saveCookies stores the browser's cookies in the jar; a failure is logged, not fatal.
-func (r *run) saveCookies() {
-	if r.s.cfg.Cookies == nil || r.browser == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
-	defer cancel()
-	cookies, err := r.browser.Context(ctx).GetCookies()
-	if err != nil {
-		r.log.Warn("cannot read the session cookies", "err", err)
-		return
-	}
-	b, err := json.Marshal(cookies)
-	if err == nil {
-		err = r.s.cfg.Cookies.SaveCookies(b)
-	}
-	if err != nil {
-		r.log.Warn("cannot save the session cookies", "err", err)
-	}
-}
-
-// loadCookies puts the saved cookies into the browser; a failure is logged, not fatal.
-func (r *run) loadCookies() {
-	if r.s.cfg.Cookies == nil {
-		return
-	}
-	b, err := r.s.cfg.Cookies.LoadCookies()
-	if err != nil || len(b) == 0 {
-		if err != nil {
-			r.log.Warn("cannot load the session cookies", "err", err)
-		}
-		return
-	}
-	var cookies []*proto.NetworkCookie
-	if err := json.Unmarshal(b, &cookies); err != nil {
-		r.log.Warn("saved session cookies are unreadable; signing in again", "err", err)
-		return
-	}
-	params := proto.CookiesToParams(cookies)
-	for i, c := range cookies {
-		if c.Session || c.Expires <= 0 {
-			params[i].Expires = 0
-		}
-	}
-	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
-	defer cancel()
-	if err := r.browser.Context(ctx).SetCookies(params); err != nil {
-		r.log.Warn("cannot restore the session cookies", "err", err)
-	}
 }

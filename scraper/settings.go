@@ -1,8 +1,10 @@
 package scraper
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"worktray/scheduler"
 )
@@ -12,6 +14,9 @@ const SettingsKey = "portal"
 
 // ProfileDemo names the built-in profile of the demo portal in Settings.Profile.
 const ProfileDemo = "demo"
+
+// MaxUsernameLength is the longest portal user name Validate accepts, in bytes.
+const MaxUsernameLength = 256
 
 // Settings say which portal to scrape and how to sign in. The password is a secret and is kept
 // apart (package secret), never here.
@@ -31,9 +36,16 @@ func (s Settings) Validate() error {
 		add("url", "is empty; enter the portal's address, e.g. https://portal.example.com")
 	} else if u, err := url.Parse(s.URL); err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		add("url", "must be an http or https address, e.g. https://portal.example.com")
+	} else if u.User != nil {
+		add("url", "must not contain a user name or password (user:password@…); enter them as the username and password")
 	}
-	if strings.TrimSpace(s.Username) == "" {
+	switch {
+	case strings.TrimSpace(s.Username) == "":
 		add("username", "is empty")
+	case len(s.Username) > MaxUsernameLength:
+		add("username", fmt.Sprintf("is longer than %d characters", MaxUsernameLength))
+	case strings.IndexFunc(s.Username, unicode.IsControl) >= 0:
+		add("username", "contains a control character (a tab, a line break or the like)")
 	}
 	if _, err := s.LoadProfile(); err != nil {
 		add("profile", err.Error())

@@ -22,6 +22,7 @@ func (s *Scraper) TestLogin(ctx context.Context) error {
 		if err := r.launch(); err != nil {
 			return err
 		}
+		defer r.watchDialogs()()
 		return r.login()
 	}()
 	if err != nil {

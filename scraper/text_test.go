@@ -108,12 +108,14 @@ func textCasePage() string {
 func TestVisibleTextInChromium(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprint(w, `<!doctype html><form id="login-form"><input id="user"><input id="pass"><button id="go">Go</button></form>`)
+		// Without a kept session the scraper signs in first; this form leads to the list.
+		fmt.Fprint(w, `<!doctype html><form id="login-form" action="/list"><input id="user"><input id="pass"><button id="go">Go</button></form>`)
 	})
 	mux.HandleFunc("GET /list", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, textCasePage()) })
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	s := newTestPageScraper(t, srv.URL, "ann", "secret-1", func(p *Profile, _ *Config) {
+		p.Login.Success = "" // the list proves the sign-in
 		p.List.Fields["customer"] = Field{Selector: ".one"}
 		p.List.Fields["site_name"] = Field{Selector: ".multi", Multiline: true}
 		p.List.Fields["service_name"] = Field{Selector: ".tip", Multiline: true}

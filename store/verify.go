@@ -147,7 +147,11 @@ func readBucket(name string, b *bbolt.Bucket, jsonValues, idKeys bool) error {
 		}
 		if jsonValues {
 			if !json.Valid(v) {
-				return damagef("bucket %s: the value of key %q is not valid JSON", name, k)
+				key := fmt.Sprintf("%q", k)
+				if idKeys {
+					key = fmt.Sprint(keyU64(k))
+				}
+				return damagef("bucket %s: the value of key %s is not valid JSON", name, key)
 			}
 		} else {
 			_ = crc32.ChecksumIEEE(v) // Read it, so that a fault happens here.

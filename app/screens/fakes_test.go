@@ -119,6 +119,9 @@ func (f *fake) SavePortal(_ context.Context, p PortalChange, rev Revision) (Revi
 	return f.save("portal", rev, "save portal url=%q profile=%q username=%q password=%v", p.URL, p.Profile, p.Username, p.Password != nil)
 }
 func (f *fake) TestLogin(context.Context) (string, error) { return "logged in", f.record("test login") }
+func (f *fake) TestProfile(context.Context) (string, error) {
+	return "Read 25 rows on 1 list page and 3 detail pages.", f.record("test profile")
+}
 func (f *fake) Alerts(context.Context) (Alerts, error) {
 	a := f.alerts
 	a.Revision = f.revision("alerts")

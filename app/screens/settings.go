@@ -34,6 +34,9 @@ type SettingsBackend interface {
 	SavePortal(ctx context.Context, p PortalChange, rev Revision) (Revision, error)
 	// TestLogin logs into the saved portal and says how it went.
 	TestLogin(ctx context.Context) (string, error)
+	// TestProfile signs in and reads the first list page with the saved profile, storing
+	// nothing, and says per field how many rows matched.
+	TestProfile(ctx context.Context) (string, error)
 	Alerts(ctx context.Context) (Alerts, error)
 	// SaveAlerts saves the fields of a.Settings that differ from a.Base, and the keys that are set.
 	SaveAlerts(ctx context.Context, a AlertsChange, rev Revision) (Revision, error)
@@ -187,14 +190,19 @@ func (s *Settings) load(reload bool, after func()) {
 	})
 }
 
-// savedElsewhere handles a save refused because the setting changed elsewhere: the tab is
-// loaded again and says so. It reports whether err was such a refusal.
-func (s *Settings) savedElsewhere(err error, msg *widget.Label, what string) bool {
-	if !errors.Is(err, ErrStaleSettings) {
-		return false
+// saved handles the owner's answer to a tab's save and reports whether the save went through.
+// A save refused because the setting changed elsewhere loads the tab again and says so in msg
+// (what names the setting); another error shows next to its fields (errs) or in msg.
+func (s *Settings) saved(err error, errs map[string]*widget.Label, msg *widget.Label, what string) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, ErrStaleSettings):
+		s.load(false, func() {
+			setError(msg, "Not saved: "+what+" were changed elsewhere since you opened this window. The window now shows them; make your change again and save.")
+		})
+	default:
+		s.showErrors(errs, msg, err)
 	}
-	s.load(false, func() {
-		setError(msg, "Not saved: "+what+" were changed elsewhere since you opened this window. The window now shows them; make your change again and save.")
-	})
-	return true
+	return false
 }

@@ -175,11 +175,7 @@ func (s *alertsTab) saveAlerts() {
 		rev, err = s.w.be.SaveAlerts(ctx, ch, s.alertsRev)
 		return err
 	}, func(err error) {
-		if s.w.savedElsewhere(err, s.alertMsg, "the alert settings") {
-			return
-		}
-		if err != nil {
-			s.w.showErrors(s.alertErrs, s.alertMsg, err)
+		if !s.w.saved(err, s.alertErrs, s.alertMsg, "the alert settings") {
 			return
 		}
 		s.alerts, s.alertsRev = ch.Settings, rev

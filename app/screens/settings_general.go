@@ -121,11 +121,7 @@ func (s *generalTab) saveRetention() {
 		return err
 	}, func(err error) {
 		s.retentionSave.Enable()
-		if s.w.savedElsewhere(err, s.retentionMsg, "the history settings") {
-			return
-		}
-		if err != nil {
-			s.w.showErrors(s.retentionErrs, s.retentionMsg, err)
+		if !s.w.saved(err, s.retentionErrs, s.retentionMsg, "the history settings") {
 			return
 		}
 		s.retention, s.retentionRev = r, rev

@@ -56,14 +56,16 @@ func (s *portalTab) content() fyne.CanvasObject {
 	save := widget.NewButton("Save portal", s.savePortal)
 	save.Importance = widget.HighImportance
 	test, testResult := s.w.tryButton("Test login", "Logging in…", 2*time.Minute, s.w.be.TestLogin)
+	testProfile, profileResult := s.w.tryButton("Test profile", "Reading the first page…", 3*time.Minute, s.w.be.TestProfile)
 	form := container.New(layout.NewFormLayout(),
 		widget.NewLabel("Portal URL"), field(s.portalURL, s.portalErrs, "url"),
 		widget.NewLabel("Profile"), field(s.portalProfile, s.portalErrs, "profile"),
 		widget.NewLabel("Username"), field(s.portalUser, s.portalErrs, "username"),
 		widget.NewLabel("Password"), field(s.portalPass, s.portalErrs, "password"),
 	)
-	return s.w.page(form, container.NewHBox(save, test), s.portalMsg,
-		widget.NewLabel("Test login uses the saved settings."), testResult)
+	return s.w.page(form, container.NewHBox(save, test, testProfile), s.portalMsg,
+		widget.NewLabel("Test login and Test profile use the saved settings; Test profile stores nothing."),
+		testResult, profileResult)
 }
 
 // SetPortal fills the portal tab. It must run on Fyne's goroutine.
@@ -149,11 +151,7 @@ func (s *portalTab) savePortal() {
 		rev, err = s.w.be.SavePortal(ctx, p, s.portalRev)
 		return err
 	}, func(err error) {
-		if s.w.savedElsewhere(err, s.portalMsg, "the portal settings") {
-			return
-		}
-		if err != nil {
-			s.w.showErrors(s.portalErrs, s.portalMsg, err)
+		if !s.w.saved(err, s.portalErrs, s.portalMsg, "the portal settings") {
 			return
 		}
 		s.portalRev = rev

@@ -223,11 +223,7 @@ func (s *scheduleTab) saveSchedule() {
 		return err
 	}, func(err error) {
 		s.schedSave.Enable()
-		if s.w.savedElsewhere(err, s.schedMsg, "the schedule settings") {
-			return
-		}
-		if err != nil {
-			s.w.showErrors(s.schedErrs, s.schedMsg, err)
+		if !s.w.saved(err, s.schedErrs, s.schedMsg, "the schedule settings") {
 			return
 		}
 		s.sched, s.schedRev = sc, rev

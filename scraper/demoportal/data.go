@@ -25,11 +25,14 @@ type Order struct {
 	Items        []string `json:"items"`
 	VisitDate    string   `json:"visit_date"` // YYYY-MM-DD; the page shows MM/DD/YYYY
 	Instructions string   `json:"-"`
+	// Extra holds the fields only the field-mode pages show (see fieldmodes.go).
+	Extra Extra `json:"-"`
 }
 
 // clone returns a deep copy of o.
 func (o Order) clone() Order {
 	o.Items = append([]string(nil), o.Items...)
+	o.Extra.Tags = append([]string(nil), o.Extra.Tags...)
 	return o
 }
 
@@ -132,6 +135,7 @@ func generate(seed uint64, start time.Time, i int) Order {
 		Items:        its,
 		VisitDate:    start.AddDate(0, 0, r.IntN(60)).Format(time.DateOnly),
 		Instructions: strings.Join(instr, "\n"),
+		Extra:        generateExtra(seed, start, i),
 	}
 }
 

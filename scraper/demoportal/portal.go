@@ -104,6 +104,7 @@ type Portal struct {
 	faults   Faults
 	errCount int // requests counted for ServerErrorEvery
 	stats    Stats
+	modes    modeState // the field and login modes' switches (modes.go)
 
 	list         ListModes // listmodes.go
 	closedOnPage bool      // ListModes.CloseOnPage has closed its order
@@ -257,6 +258,7 @@ func (p *Portal) Handler() http.Handler {
 	mux.HandleFunc("GET /orders/{id}", p.detailPage)
 	mux.HandleFunc("GET /api/orders", p.listAPI)
 	mux.HandleFunc("GET /static/{file}", p.static)
+	p.registerModes(mux)
 	return p.middleware(mux)
 }
 
