@@ -245,7 +245,7 @@ func TestCommandsWithoutOwner(t *testing.T) {
 	expect(t, cli(t, dir, "", "scrape"), ExitNoOwner, "worktray is not running", "run --headless")
 
 	o := startOwner(t, dir)
-	expect(t, cli(t, dir, "", "scrape"), ExitPortalError)
+	expect(t, cli(t, dir, "", "scrape"), ExitConfig) // no portal is set up: config_error
 	o.stop(t)
 
 	note := "worktray is not running; showing the stored state"
