@@ -138,8 +138,10 @@ const jsList = `async function (s, op, timeout, arg) {
     st.readList = (st.readList || []).filter((r) => r.isConnected).concat(todo);
     return out(Object.assign({ state: "rows", rows: values, next: next, count: rows.length, appended: kept }, extra || {}));
   };
-  let key = null;
-  let since = t0;
+  // What the page showed, and since when, carries over from the last call in this document:
+  // a page that already held still does not have to again.
+  let key = st.key || null;
+  let since = st.since || t0;
   let rechecked = false;
   // The state of "burst": "act" (ready for the next step), "wait" (a step was done) or "read".
   let phase = "act";
@@ -172,6 +174,8 @@ const jsList = `async function (s, op, timeout, arg) {
       key = k;
       since = now;
     }
+    st.key = key;
+    st.since = since;
     const quiet = Math.min(now - since, now - net.last);
     const idle = !loading && net.pending === 0 && document.readyState === "complete" && !st.leaving;
     const still = idle && quiet >= s.settle;

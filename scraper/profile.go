@@ -59,7 +59,7 @@ type ListProfile struct {
 	// reaching it fails the scrape, it never cuts the list. Default 1000.
 	MaxPages int `toml:"max_pages" json:"max_pages"`
 	// Settle is how long a list page must hold still (the same rows, no request of the page in
-	// flight, the loading marker hidden) before it is read; default 100ms (profile_list.go).
+	// flight, the loading marker hidden) before it is read; default 50ms (profile_list.go).
 	Settle Duration         `toml:"settle" json:"settle"`
 	Fields map[string]Field `toml:"fields" json:"fields"`
 }

@@ -10,7 +10,7 @@ import (
 // loaded (list.settle). docs/profiles.md ("List shapes") explains them for users.
 
 // defaultSettle is list.settle when the profile leaves it out.
-const defaultSettle = 100 * time.Millisecond
+const defaultSettle = 50 * time.Millisecond
 
 // PageSize chooses how many rows a list page shows, before the list is read. Leave it out to
 // read the pages as they come.
@@ -64,8 +64,8 @@ func (p *Profile) validateList(bad func(field, format string, args ...any)) {
 	switch d := p.List.Settle.Duration; {
 	case d == 0:
 		p.List.Settle.Duration = defaultSettle
-	case d < 50*time.Millisecond || d > 10*time.Second:
-		bad("list.settle", "must be between 50ms and 10s, not %s", d)
+	case d < 20*time.Millisecond || d > 10*time.Second:
+		bad("list.settle", "must be between 20ms and 10s, not %s", d)
 	}
 }
 

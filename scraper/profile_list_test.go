@@ -17,8 +17,8 @@ func TestListKeysAreChecked(t *testing.T) {
 		{"page size value alone", `page_size = { value = "100" }`, "list.page_size.selector", "is required"},
 		{"page size selector alone", `page_size = { selector = "select" }`, "list.page_size.value", "is required"},
 		{"empty click", `page_size = { clicks = ["button.size", " "] }`, "list.page_size.clicks", "entry 2 is empty"},
-		{"settle too short", `settle = "10ms"`, "list.settle", "between 50ms and 10s"},
-		{"settle too long", `settle = "1m"`, "list.settle", "between 50ms and 10s"},
+		{"settle too short", `settle = "10ms"`, "list.settle", "between 20ms and 10s"},
+		{"settle too long", `settle = "1m"`, "list.settle", "between 20ms and 10s"},
 		{"settle not a duration", `settle = "soon"`, "", "not a duration"},
 		{"negative max pages", `max_pages = -1`, "list.max_pages", "must not be negative"},
 	} {
