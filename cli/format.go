@@ -21,7 +21,6 @@ func writeJSON(w io.Writer, v any) {
 func clock(t, now time.Time) string    { return view.Clock(t, now, time.Local) }
 func relative(t, now time.Time) string { return view.Relative(t, now) }
 func span(d time.Duration) string      { return view.Span(d) }
-func seconds(d time.Duration) string   { return view.Duration(d) }
 
 // mark is the one-character outcome of a run.
 func mark(s scheduler.RunStatus) string {
@@ -65,7 +64,7 @@ func runSummary(r scheduler.Run, now time.Time) string {
 		}
 	}
 	if r.Status != scheduler.StatusMissed && r.Duration > 0 {
-		parts = append(parts, seconds(r.Duration))
+		parts = append(parts, view.RunDuration(&r))
 	}
 	if r.LargeDrop {
 		parts = append(parts, "⚠ large drop")

@@ -71,7 +71,7 @@ func printHistory(w io.Writer, runs []scheduler.Run, now time.Time) error {
 			found, nw = "-", "-"
 		}
 		t.row(strconv.FormatUint(r.ID, 10), clock(at, now), string(r.Trigger),
-			markColoured(w, mark(r.Status))+" "+string(r.Status), found, nw, seconds(r.Duration),
+			markColoured(w, mark(r.Status))+" "+string(r.Status), found, nw, view.RunDuration(&r),
 			strings.Join(strings.Fields(detail), " "))
 		if len(r.Artifacts) > 0 {
 			kept = append(kept, r)

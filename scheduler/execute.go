@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -20,7 +21,15 @@ type activeRun struct {
 	// then waits for released instead of answering "already running" for a finished run.
 	finishing atomic.Bool
 	released  chan struct{}
+	// aliveMu orders the progress writes of Run.Alive before the outcome: once finishing is
+	// set under it, no Alive write follows. aliveAt (under Service.mu) is the last one.
+	aliveMu sync.Mutex
+	aliveAt time.Time
 }
+
+// AliveEvery is how often, at most, a running run's record is rewritten with Run.Alive as it
+// reports progress.
+const AliveEvery = 5 * time.Second
 
 // releaseWait bounds how long a start waits for a finishing run to let go of the single
 // flight (the outcome's store transaction).
@@ -159,7 +168,9 @@ func (s *Service) execute(ctx context.Context, a *activeRun) {
 			orders = []Order{}
 		}
 	}
+	a.aliveMu.Lock()
 	a.finishing.Store(true)
+	a.aliveMu.Unlock()
 	rec, diff, ferr := s.finish(run, orders, now)
 	if errors.Is(ferr, ErrSlotClaimed) {
 		// An unrecorded run whose slot was claimed meanwhile stands for no slot.
@@ -282,8 +293,32 @@ func (s *Service) progress(p Progress) {
 	p.RunID = s.active.run.ID
 	s.active.progress = p
 	r := s.active.run
+	a, now := s.active, s.now()
+	alive := r.ID != 0 && now.Sub(a.aliveAt) >= AliveEvery
+	if alive {
+		a.aliveAt = now
+		s.wg.Add(1)
+	}
 	s.mu.Unlock()
-	s.bus.Publish(Event{Kind: EventRunProgress, At: s.now(), Run: &r, Progress: &p})
+	if alive {
+		go s.writeAlive(a, r, now)
+	}
+	s.bus.Publish(Event{Kind: EventRunProgress, At: now, Run: &r, Progress: &p})
+}
+
+// writeAlive rewrites the running record r with Alive = at, unless its outcome is being
+// recorded. A failure is only logged: the record stays "running" and the next one may fit.
+func (s *Service) writeAlive(a *activeRun, r Run, at time.Time) {
+	defer s.wg.Done()
+	a.aliveMu.Lock()
+	defer a.aliveMu.Unlock()
+	if a.finishing.Load() || s.stopped.Load() {
+		return
+	}
+	r.Alive = at.UTC()
+	if err := s.cfg.Store.UpdateRun(r); err != nil {
+		s.log.Warn("recording that a run is alive", "run_id", r.ID, "err", err)
+	}
 }
 
 // finish records a run's outcome with its diff, state and alerts in one store transaction. A

@@ -19,8 +19,14 @@ func (s *Service) recoverInterrupted() ([]Run, error) {
 	for _, r := range runs {
 		r.Status = StatusInterrupted
 		r.Finished = now
+		// The run ended when its process died: at the last sign of life it recorded (Alive),
+		// not now, when this owner found it.
 		if !r.Started.IsZero() {
-			r.Duration = now.Sub(r.Started)
+			end := r.Alive
+			if end.Before(r.Started) {
+				end = r.Started
+			}
+			r.Duration = end.Sub(r.Started)
 		}
 		r.Message = fmt.Sprintf("the worktray process that ran it (pid %d) stopped before it finished", r.PID)
 		rec, _, err := s.finish(r, nil, now)

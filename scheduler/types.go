@@ -102,6 +102,10 @@ type Run struct {
 	Stages    []StageTiming `json:"stages,omitempty"`
 	PID       int           `json:"pid"`
 	Artifacts []string      `json:"artifacts,omitempty"` // screenshot and HTML files kept for a failure
+	// Alive is the last time (UTC) the process running it recorded progress (at most every
+	// AliveEvery while it runs). An interrupted run's duration ends here: at the crash, not at
+	// the restart that found it.
+	Alive time.Time `json:"alive,omitzero"`
 	// Incomplete is set when the scraper did not report a complete read of the list
 	// (ScrapeResult.Complete false): the orders it read are applied, but none is marked missing
 	// or removed.

@@ -220,12 +220,16 @@ func Duration(d time.Duration) string {
 	}
 }
 
-// RunDuration is a run's duration for people. An interrupted run's record ends when the next
-// owner found it, not when its process died, so its duration is not known: "unknown" rather than
-// a time that includes however long worktray was not running.
+// RunDuration is a run's duration for people. An interrupted run's duration ends at the last
+// progress its process recorded (Run.Alive), so it never includes the time worktray was not
+// running; "at least …" says that it may have run a few seconds longer, and with no sign of
+// life recorded the duration is unknown.
 func RunDuration(r *scheduler.Run) string {
 	if r.Status == scheduler.StatusInterrupted {
-		return "duration unknown"
+		if r.Alive.IsZero() || r.Duration <= 0 {
+			return "duration unknown"
+		}
+		return "at least " + Duration(r.Duration)
 	}
 	return Duration(r.Duration)
 }
