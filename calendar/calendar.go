@@ -261,7 +261,7 @@ func nonEmpty(vs ...string) []string {
 func Write(w io.Writer, orders []scheduler.Order, opts Options) (int, error) {
 	cal, n := Build(orders, opts)
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := cal.SerializeTo(bw); err != nil {
+	if err := cal.SerializeTo(bw, ics.WithNewLineWindows); err != nil { // RFC 5545 3.1: CRLF
 		return 0, fmt.Errorf("write the calendar: %w", err)
 	}
 	if err := bw.Flush(); err != nil {

@@ -254,3 +254,17 @@ func BenchmarkSerializeVisits5000(b *testing.B) {
 		}
 	}
 }
+
+// Every line ends in CRLF, as RFC 5545 (3.1) requires: calendar apps may refuse bare LF.
+func TestLinesEndInCRLF(t *testing.T) {
+	var b strings.Builder
+	orders := []scheduler.Order{{PortalID: "1", Number: "W-1", SiteName: "Lake Tamsin", VisitDate: "2026-12-02",
+		Instructions: "Day 2 of 2\n\nBring the ladder"}}
+	if _, err := Write(&b, orders, Options{Now: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.HasSuffix(out, "END:VCALENDAR\r\n") || strings.Count(out, "\n") != strings.Count(out, "\r\n") {
+		t.Fatalf("lines do not all end in CRLF:\n%q", out)
+	}
+}
