@@ -108,9 +108,13 @@ func TestSweepRemovesWhatAnEarlierOwnerLeft(t *testing.T) {
 		t.Errorf("Sweep killed %d processes and removed %d directories; want at least %d (the browser and its helpers) and 2",
 			killed, removed, len(strayGroup))
 	}
+	// SIGKILL is delivered at once but a process ends when it is next scheduled: wait for it.
 	for _, pid := range strayGroup {
+		for deadline := time.Now().Add(10 * time.Second); alive(pid) && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if alive(pid) {
-			t.Errorf("process %d of the earlier owner's browser is still running", pid)
+			t.Errorf("process %d of the earlier owner's browser is still running 10 s after the sweep", pid)
 		}
 	}
 	// A starting browser's helpers come and go by themselves; its main process lives on.
