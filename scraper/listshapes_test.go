@@ -374,7 +374,7 @@ func TestListShapesProperty(t *testing.T) {
 			if closing {
 				// The closed order's detail page is gone (404): that is the detail pages'
 				// business, not the list's.
-				prof.Detail.Fields = nil
+				prof.Detail = DetailProfile{}
 			}
 		})
 		t.Logf("round %d: %d orders, modes %+v, list.total %v, %d known", round, n, modes, withTotal, len(known))
