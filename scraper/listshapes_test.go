@@ -375,7 +375,6 @@ func TestListShapesProperty(t *testing.T) {
 				// The closed order's detail page is gone (404): that is the detail pages'
 				// business, not the list's.
 				prof.Detail = DetailProfile{}
-				delete(prof.List.Fields, "detail_url")
 			}
 		})
 		t.Logf("round %d: %d orders, modes %+v, list.total %v, %d known", round, n, modes, withTotal, len(known))
