@@ -387,11 +387,23 @@ func TestListShapesProperty(t *testing.T) {
 			t.Fatalf("round %d: the result is not complete", round)
 		}
 		got := byID(res.Orders)
+		// With no known orders (a first read), nothing tells the scraper that an order closed
+		// mid-read shifted the list, so one open order per closed one may be read only at the
+		// next scrape; it is not known, so nothing is removed. With known orders, every open
+		// order must be read (the scraper reads the list again when one is missing).
+		closedDuring := len(p.Closed()) - closedBefore
+		var missing []string
 		for _, o := range p.Orders() {
 			if _, ok := got[o.ID]; !ok {
-				t.Fatalf("round %d: open order %s is missing from the result (%d of %d read, %d list reads)",
-					round, o.ID, len(res.Orders), len(p.Orders()), res.ListReads)
+				missing = append(missing, o.ID)
 			}
+		}
+		if len(missing) > 0 && (len(known) > 0 || len(missing) > closedDuring) {
+			t.Fatalf("round %d: open orders %v are missing from the result (%d of %d read, %d known, %d list reads)",
+				round, missing, len(res.Orders), len(p.Orders()), len(known), res.ListReads)
+		}
+		if len(missing) > 0 {
+			t.Logf("round %d: first read, %v shifted by a close mid-read; read next time", round, missing)
 		}
 		switch {
 		case !closing:
