@@ -154,17 +154,13 @@ func TestHeadlessDemoOwner(t *testing.T) {
 	// orders, none new and none changed (the portal's port is not part of an order).
 	cmd = startOwner(t, bin, dir, "--demo")
 	var second map[string]any
-	deadline := time.Now().Add(60 * time.Second)
-	for second == nil && time.Now().Before(deadline) {
-		if recs := logEvents(p.LogDir, "job event", map[string]string{"event": "succeeded"}); len(recs) >= 2 {
+	pollUntil(t, "a second demo scrape after the restart", 60*time.Second, func() bool {
+		recs := logEvents(p.LogDir, "job event", map[string]string{"event": "succeeded"})
+		if len(recs) >= 2 {
 			second = recs[1]
-		} else {
-			time.Sleep(50 * time.Millisecond)
 		}
-	}
-	if second == nil {
-		t.Fatal("no second demo scrape after the restart")
-	}
+		return second != nil
+	})
 	if second["found"] != float64(52) || second["new"] != float64(0) || second["changed"] != float64(0) {
 		t.Fatalf("scrape after a restart: %v, want 52 found, none new or changed", second)
 	}

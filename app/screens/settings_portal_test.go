@@ -25,11 +25,7 @@ func TestSettingsTestProfile(t *testing.T) {
 		t.Fatal("the Portal tab has no Test profile button")
 	}
 	test.Tap(button)
-	deadline := time.Now().Add(10 * time.Second)
-	for !slices.Contains(f.Calls(), "test profile") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !slices.Contains(f.Calls(), "test profile") {
+	if !within(10*time.Second, func() bool { return slices.Contains(f.Calls(), "test profile") }) {
 		t.Fatalf("Test profile did not call the backend; calls %v", f.Calls())
 	}
 	shown := func() bool {
@@ -41,10 +37,7 @@ func TestSettingsTestProfile(t *testing.T) {
 		})
 		return found
 	}
-	for !shown() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !shown() {
+	if !within(10*time.Second, shown) {
 		t.Error("the profile test's summary is not shown")
 	}
 }
@@ -62,4 +55,16 @@ func walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
 	for _, k := range kids {
 		walk(k, fn)
 	}
+}
+
+// within polls cond until it holds or d passes, and reports whether it held.
+func within(d time.Duration, cond func() bool) bool {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(d); !cond(); <-tick.C {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
